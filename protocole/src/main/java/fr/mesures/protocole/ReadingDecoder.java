@@ -1,0 +1,268 @@
+package fr.mesures.protocole;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Decodes and validates one complete JSON value: a reading object, an array of readings (a batch), or the
+ * request for replies {@code {"acks": true}}.
+ *
+ * <p>A value that is not valid JSON is rejected whole. In a valid batch each element stands alone: valid
+ * elements are readings, invalid ones are rejected with their 1-based element number. Nothing of a value reaches
+ * the {@link Sink} before the whole value has been parsed, so a syntax error at the end of a batch cannot leave
+ * half of it stored.
+ *
+ * <p>Not thread-safe: each thread owns its decoder (it keeps scratch space and a cache of identifiers).
+ */
+public final class ReadingDecoder {
+
+    /** Receives what one value holds. Element 0 means the value itself; batch elements count from 1. */
+    public interface Sink {
+        /** {@code timestamp} is {@link Reading#NO_TIMESTAMP} when the reading did not carry one. */
+        void reading(String capteurId, double temperature, long timestamp);
+
+        void rejected(int element, RejectReason reason, String message);
+
+        /** The value was {@code {"acks": true}} (or {@code false}): the client asks for replies as they happen. */
+        default void acksRequested(boolean acks) {
+        }
+    }
+
+    private static final int MAX_MESSAGE_LENGTH = 300;
+
+    private final JsonFactory json;
+    private final ReadingRules rules;
+    private final CapteurIdCache ids = new CapteurIdCache();
+
+    // One value's outcome, held until the whole value has parsed.
+    private String[] capteurIds = new String[16];
+    private double[] temperatures = new double[16];
+    private long[] timestamps = new long[16];
+    private int count;
+    private final List<Rejection> rejections = new ArrayList<>();
+
+    // The fields of the object being read.
+    private String capteurId;
+    private double temperature;
+    private boolean hasTemperature;
+    private long timestamp;
+    private Boolean acks;
+    private RejectReason problem;
+    private String problemMessage;
+
+    public ReadingDecoder(ReadingRules rules) {
+        this.rules = rules;
+        this.json = JsonFactory.builder()
+                .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                .enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER)
+                .disable(StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION)
+                .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(64).build())
+                .build();
+    }
+
+    /** Decodes the value in {@code data[offset, offset + length)} and reports it to {@code sink}. */
+    public void decode(byte[] data, int offset, int length, Sink sink) {
+        count = 0;
+        rejections.clear();
+        boolean acksValue = false;
+        try (JsonParser parser = json.createParser(data, offset, length)) {
+            JsonToken token = parser.nextToken();
+            if (token == JsonToken.START_OBJECT) {
+                readObject(parser);
+                if (capteurId == null && !hasTemperature && acks != null && problem == null) {
+                    acksValue = true;
+                } else {
+                    finishReading(0);
+                }
+            } else if (token == JsonToken.START_ARRAY) {
+                int element = 0;
+                while ((token = parser.nextToken()) != JsonToken.END_ARRAY) {
+                    element++;
+                    if (token == JsonToken.START_OBJECT) {
+                        readObject(parser);
+                        finishReading(element);
+                    } else {
+                        parser.skipChildren();
+                        reject(element, RejectReason.NOT_A_READING, "element " + element
+                                + " must be a JSON object (a reading), got " + describe(token));
+                    }
+                }
+            } else if (token == null) {
+                reject(0, RejectReason.MALFORMED_JSON, "malformed JSON: empty value");
+            } else {
+                parser.skipChildren();
+                reject(0, RejectReason.NOT_A_READING,
+                        "a value must be a JSON object (a reading) or an array of readings, got " + describe(token));
+            }
+            if (parser.nextToken() != null) {
+                throw new com.fasterxml.jackson.core.JsonParseException(parser,
+                        "more than one JSON value where one was expected");
+            }
+        } catch (JsonProcessingException e) {
+            sink.rejected(0, RejectReason.MALFORMED_JSON, malformed(e));
+            return;
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading from a byte array cannot fail", e);
+        }
+        for (Rejection r : rejections) {
+            sink.rejected(r.element, r.reason, r.message);
+        }
+        for (int i = 0; i < count; i++) {
+            sink.reading(capteurIds[i], temperatures[i], timestamps[i]);
+        }
+        if (acksValue) {
+            sink.acksRequested(acks);
+        }
+    }
+
+    /** Reads one object's fields; the parser is on START_OBJECT and ends on its END_OBJECT. */
+    private void readObject(JsonParser parser) throws IOException {
+        capteurId = null;
+        hasTemperature = false;
+        timestamp = Reading.NO_TIMESTAMP;
+        acks = null;
+        problem = null;
+        problemMessage = null;
+        String field;
+        while ((field = parser.nextFieldName()) != null) {
+            JsonToken value = parser.nextToken();
+            switch (field) {
+                case "capteur_id" -> readCapteurId(parser, value);
+                case "temperature" -> readTemperature(parser, value);
+                case "timestamp" -> readTimestamp(parser, value);
+                case "acks" -> {
+                    if (value == JsonToken.VALUE_TRUE || value == JsonToken.VALUE_FALSE) {
+                        acks = value == JsonToken.VALUE_TRUE;
+                    }
+                }
+                default -> parser.skipChildren();
+            }
+        }
+    }
+
+    private void readCapteurId(JsonParser parser, JsonToken value) throws IOException {
+        if (value != JsonToken.VALUE_STRING) {
+            problem(RejectReason.WRONG_TYPE, "capteur_id must be a string, got " + describe(value));
+            parser.skipChildren();
+            return;
+        }
+        capteurId = ids.canonical(parser.getTextCharacters(), parser.getTextOffset(), parser.getTextLength());
+        if (capteurId == null) {
+            problem(RejectReason.INVALID_ID, CapteurIds.problem(parser.getText()));
+        }
+    }
+
+    private void readTemperature(JsonParser parser, JsonToken value) throws IOException {
+        if (value != JsonToken.VALUE_NUMBER_INT && value != JsonToken.VALUE_NUMBER_FLOAT) {
+            problem(RejectReason.WRONG_TYPE, "temperature must be a number, got " + describe(value));
+            parser.skipChildren();
+            return;
+        }
+        temperature = parser.getDoubleValue();
+        hasTemperature = true;
+    }
+
+    private void readTimestamp(JsonParser parser, JsonToken value) throws IOException {
+        if (value == JsonToken.VALUE_NUMBER_INT) {
+            if (parser.getNumberType() != JsonParser.NumberType.INT
+                    && parser.getNumberType() != JsonParser.NumberType.LONG) {
+                problem(RejectReason.INVALID_TIMESTAMP, "timestamp " + parser.getText()
+                        + " is outside 1970-01-01 .. 9999-12-31 (epoch milliseconds)");
+                return;
+            }
+            long millis = parser.getLongValue();
+            if (Timestamps.inRange(millis)) {
+                timestamp = millis;
+            } else {
+                problem(RejectReason.INVALID_TIMESTAMP, Timestamps.rangeProblem(millis));
+            }
+        } else if (value == JsonToken.VALUE_STRING) {
+            try {
+                timestamp = Timestamps.parseIso(parser.getText());
+            } catch (IllegalArgumentException e) {
+                problem(RejectReason.INVALID_TIMESTAMP, e.getMessage());
+            }
+        } else {
+            problem(RejectReason.INVALID_TIMESTAMP, "timestamp must be epoch milliseconds (an integer) or an"
+                    + " ISO-8601 string, got " + describe(value));
+            parser.skipChildren();
+        }
+    }
+
+    /** The first problem in an object is the one reported. */
+    private void problem(RejectReason reason, String message) {
+        if (problem == null) {
+            problem = reason;
+            problemMessage = message;
+        }
+    }
+
+    private void finishReading(int element) {
+        if (problem == null) {
+            if (capteurId == null) {
+                problem(RejectReason.MISSING_FIELD, "capteur_id is missing");
+            } else if (!hasTemperature) {
+                problem(RejectReason.MISSING_FIELD, "temperature is missing");
+            } else {
+                String range = rules.temperatureProblem(temperature);
+                if (range != null) {
+                    problem(RejectReason.OUT_OF_RANGE, range);
+                }
+            }
+        }
+        if (problem != null) {
+            reject(element, problem, element == 0 ? problemMessage : "element " + element + ": " + problemMessage);
+            return;
+        }
+        if (count == capteurIds.length) {
+            int grown = count * 2;
+            capteurIds = java.util.Arrays.copyOf(capteurIds, grown);
+            temperatures = java.util.Arrays.copyOf(temperatures, grown);
+            timestamps = java.util.Arrays.copyOf(timestamps, grown);
+        }
+        capteurIds[count] = capteurId;
+        temperatures[count] = temperature;
+        timestamps[count] = timestamp;
+        count++;
+    }
+
+    private void reject(int element, RejectReason reason, String message) {
+        rejections.add(new Rejection(element, reason, message));
+    }
+
+    private static String malformed(JsonProcessingException e) {
+        String message = "malformed JSON: " + e.getOriginalMessage();
+        JsonLocation at = e.getLocation();
+        if (at != null && at.getLineNr() > 0) {
+            message += " (line " + at.getLineNr() + ", column " + at.getColumnNr() + " of the value)";
+        }
+        return message.length() <= MAX_MESSAGE_LENGTH ? message : message.substring(0, MAX_MESSAGE_LENGTH) + "…";
+    }
+
+    private static String describe(JsonToken token) {
+        if (token == null) {
+            return "nothing";
+        }
+        return switch (token) {
+            case START_OBJECT -> "an object";
+            case START_ARRAY -> "an array";
+            case VALUE_STRING -> "a string";
+            case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> "a number";
+            case VALUE_TRUE, VALUE_FALSE -> "a boolean";
+            case VALUE_NULL -> "null";
+            default -> token.asString();
+        };
+    }
+
+    private record Rejection(int element, RejectReason reason, String message) {
+    }
+}

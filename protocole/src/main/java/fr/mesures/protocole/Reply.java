@@ -1,0 +1,115 @@
+package fr.mesures.protocole;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import java.io.IOException;
+
+/**
+ * A line the server sends back: one JSON object followed by {@code \n}.
+ *
+ * <ul>
+ *   <li>{@link Ack} {@code {"ack": N}}: values 1..N of the connection are handled (stored durably, or rejected
+ *       with an error line sent before).</li>
+ *   <li>{@link Error} {@code {"error": "...", "index": K}} (plus {@code "element": E} inside a batch): value K was
+ *       rejected; without an index the error is about the connection; with {@code "dropped": D}, D error lines
+ *       were not sent because the client was not reading them.</li>
+ * </ul>
+ */
+public sealed interface Reply {
+
+    /** The reply as the line sent on the wire, newline included. */
+    String toJson();
+
+    /** Values 1..{@code count} of this connection are handled. */
+    record Ack(long count) implements Reply {
+        @Override
+        public String toJson() {
+            return "{\"ack\":" + count + "}\n";
+        }
+    }
+
+    /**
+     * A rejection or a notice. {@code index}, {@code element} and {@code dropped} are 0 when absent.
+     */
+    record Error(String message, long index, int element, long dropped) implements Reply {
+
+        public static Error ofValue(long index, int element, String message) {
+            return new Error(message, index, element, 0);
+        }
+
+        public static Error ofConnection(String message) {
+            return new Error(message, 0, 0, 0);
+        }
+
+        @Override
+        public String toJson() {
+            var json = new StringBuilder(message.length() + 48).append("{\"error\":\"");
+            json.append(JsonStringEncoder.getInstance().quoteAsString(message)).append('"');
+            if (index > 0) {
+                json.append(",\"index\":").append(index);
+            }
+            if (element > 0) {
+                json.append(",\"element\":").append(element);
+            }
+            if (dropped > 0) {
+                json.append(",\"dropped\":").append(dropped);
+            }
+            return json.append("}\n").toString();
+        }
+    }
+
+    /**
+     * Reads one reply line (with or without its newline).
+     *
+     * @throws IllegalArgumentException when the line is not a reply
+     */
+    static Reply parse(String line) {
+        try (JsonParser parser = Parsing.JSON.createParser(line)) {
+            if (parser.nextToken() != JsonToken.START_OBJECT) {
+                throw new IllegalArgumentException("not a reply: " + line);
+            }
+            long ack = -1;
+            String error = null;
+            long index = 0;
+            int element = 0;
+            long dropped = 0;
+            String field;
+            while ((field = parser.nextFieldName()) != null) {
+                JsonToken value = parser.nextToken();
+                switch (field) {
+                    case "ack" -> ack = parser.getValueAsLong(-1);
+                    case "error" -> error = parser.getValueAsString();
+                    case "index" -> index = parser.getValueAsLong(0);
+                    case "element" -> element = parser.getValueAsInt(0);
+                    case "dropped" -> dropped = parser.getValueAsLong(0);
+                    default -> parser.skipChildren();
+                }
+                if (value == null) {
+                    break;
+                }
+            }
+            if (error != null) {
+                return new Error(error, index, element, dropped);
+            }
+            if (ack >= 0) {
+                return new Ack(ack);
+            }
+            throw new IllegalArgumentException("not a reply: " + line);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("not a reply: " + line, e);
+        }
+    }
+
+    /** The request a client sends (as any value) to get replies while it is still sending. */
+    String ACKS_REQUEST = "{\"acks\":true}\n";
+
+    /** Holder for the parser factory, which an interface cannot keep privately. */
+    final class Parsing {
+        static final JsonFactory JSON = new JsonFactory();
+
+        private Parsing() {
+        }
+    }
+}

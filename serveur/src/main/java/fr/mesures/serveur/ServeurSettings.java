@@ -1,0 +1,151 @@
+package fr.mesures.serveur;
+
+import fr.mesures.protocole.ReadingRules;
+import fr.mesures.serveur.network.ListenSettings;
+import fr.mesures.serveur.storage.StoreSpec;
+import java.time.Duration;
+
+/**
+ * Everything a {@link ServeurTCP} is configured with. Built with {@link #builder()}; the defaults are the ones the
+ * command line documents.
+ *
+ * @param listen        the TCP side: address, port, connection limits
+ * @param httpPort      port of the HTTP endpoint ({@code /metrics}, {@code /health}); 0 for any free port, -1 for none
+ * @param store         where readings go
+ * @param maxMessageBytes the largest accepted JSON value
+ * @param workers       threads that decode and validate
+ * @param maxBatchRows  the most readings committed in one transaction
+ * @param rules         what makes a reading acceptable
+ * @param maxSensorGauges how many sensors get a {@code capteur_temperature_celsius} series
+ */
+public record ServeurSettings(
+        ListenSettings listen,
+        int httpPort,
+        StoreSpec store,
+        int maxMessageBytes,
+        int workers,
+        int maxBatchRows,
+        ReadingRules rules,
+        int maxSensorGauges) {
+
+    public static final int DEFAULT_PORT = 5050;
+    public static final int DEFAULT_HTTP_PORT = 8080;
+    public static final String DEFAULT_STORE = "sqlite:data/mesures.db";
+    public static final int DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024;
+
+    public ServeurSettings {
+        if (httpPort < -1 || httpPort > 65535) {
+            throw new IllegalArgumentException("HTTP port must be between 0 and 65535 (or -1 for none)");
+        }
+        if (maxMessageBytes < 256) {
+            throw new IllegalArgumentException("the maximum message size must be at least 256 bytes");
+        }
+        if (workers < 1) {
+            throw new IllegalArgumentException("there must be at least one worker");
+        }
+        if (maxBatchRows < 1) {
+            throw new IllegalArgumentException("the maximum batch must be at least one reading");
+        }
+        if (maxSensorGauges < 0) {
+            throw new IllegalArgumentException("the number of sensor gauges cannot be negative");
+        }
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Builds {@link ServeurSettings}; every setting starts at its documented default. */
+    public static final class Builder {
+        private String bind = ListenSettings.DEFAULT_BIND;
+        private int port = DEFAULT_PORT;
+        private int backlog = ListenSettings.DEFAULT_BACKLOG;
+        private int maxConnections = ListenSettings.DEFAULT_MAX_CONNECTIONS;
+        private Duration idleTimeout = ListenSettings.DEFAULT_IDLE_TIMEOUT;
+        private int httpPort = DEFAULT_HTTP_PORT;
+        private StoreSpec store = StoreSpec.parse(DEFAULT_STORE);
+        private int maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES;
+        private int workers = defaultWorkers();
+        private int maxBatchRows = 100_000;
+        private double maxTemperature = ReadingRules.DEFAULT_MAX_TEMPERATURE;
+        private int maxSensorGauges = 10_000;
+
+        private Builder() {
+        }
+
+        public Builder bind(String bind) {
+            this.bind = bind;
+            return this;
+        }
+
+        public Builder port(int port) {
+            this.port = port;
+            return this;
+        }
+
+        public Builder backlog(int backlog) {
+            this.backlog = backlog;
+            return this;
+        }
+
+        public Builder maxConnections(int maxConnections) {
+            this.maxConnections = maxConnections;
+            return this;
+        }
+
+        public Builder idleTimeout(Duration idleTimeout) {
+            this.idleTimeout = idleTimeout;
+            return this;
+        }
+
+        public Builder httpPort(int httpPort) {
+            this.httpPort = httpPort;
+            return this;
+        }
+
+        public Builder store(String store) {
+            this.store = StoreSpec.parse(store);
+            return this;
+        }
+
+        public Builder store(StoreSpec store) {
+            this.store = store;
+            return this;
+        }
+
+        public Builder maxMessageBytes(int maxMessageBytes) {
+            this.maxMessageBytes = maxMessageBytes;
+            return this;
+        }
+
+        public Builder workers(int workers) {
+            this.workers = workers;
+            return this;
+        }
+
+        public Builder maxBatchRows(int maxBatchRows) {
+            this.maxBatchRows = maxBatchRows;
+            return this;
+        }
+
+        public Builder maxTemperature(double maxTemperature) {
+            this.maxTemperature = maxTemperature;
+            return this;
+        }
+
+        public Builder maxSensorGauges(int maxSensorGauges) {
+            this.maxSensorGauges = maxSensorGauges;
+            return this;
+        }
+
+        public ServeurSettings build() {
+            return new ServeurSettings(new ListenSettings(bind, port, backlog, maxConnections, idleTimeout),
+                    httpPort, store, maxMessageBytes, workers, maxBatchRows, new ReadingRules(maxTemperature),
+                    maxSensorGauges);
+        }
+
+        private static int defaultWorkers() {
+            return Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
+        }
+    }
+}
