@@ -2,6 +2,7 @@ package fr.mesures.serveur;
 
 import fr.mesures.protocole.ReadingRules;
 import fr.mesures.serveur.network.ListenSettings;
+import fr.mesures.serveur.storage.SqliteStore;
 import fr.mesures.serveur.storage.StoreSpec;
 import java.time.Duration;
 
@@ -12,6 +13,7 @@ import java.time.Duration;
  * @param listen        the TCP side: address, port, connection limits
  * @param httpPort      port of the HTTP endpoint ({@code /metrics}, {@code /health}); 0 for any free port, -1 for none
  * @param store         where readings go
+ * @param sqlite        SQLite settings, when the store is SQLite
  * @param maxMessageBytes the largest accepted JSON value
  * @param workers       threads that decode and validate
  * @param maxBatchRows  the most readings committed in one transaction
@@ -22,6 +24,7 @@ public record ServeurSettings(
         ListenSettings listen,
         int httpPort,
         StoreSpec store,
+        SqliteStore.Options sqlite,
         int maxMessageBytes,
         int workers,
         int maxBatchRows,
@@ -64,6 +67,7 @@ public record ServeurSettings(
         private Duration idleTimeout = ListenSettings.DEFAULT_IDLE_TIMEOUT;
         private int httpPort = DEFAULT_HTTP_PORT;
         private StoreSpec store = StoreSpec.parse(DEFAULT_STORE);
+        private SqliteStore.Options sqlite = SqliteStore.Options.DEFAULT;
         private int maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES;
         private int workers = defaultWorkers();
         private int maxBatchRows = 100_000;
@@ -113,6 +117,11 @@ public record ServeurSettings(
             return this;
         }
 
+        public Builder sqlite(SqliteStore.Options sqlite) {
+            this.sqlite = sqlite;
+            return this;
+        }
+
         public Builder maxMessageBytes(int maxMessageBytes) {
             this.maxMessageBytes = maxMessageBytes;
             return this;
@@ -140,7 +149,7 @@ public record ServeurSettings(
 
         public ServeurSettings build() {
             return new ServeurSettings(new ListenSettings(bind, port, backlog, maxConnections, idleTimeout),
-                    httpPort, store, maxMessageBytes, workers, maxBatchRows, new ReadingRules(maxTemperature),
+                    httpPort, store, sqlite, maxMessageBytes, workers, maxBatchRows, new ReadingRules(maxTemperature),
                     maxSensorGauges);
         }
 

@@ -1,0 +1,44 @@
+package fr.mesures.protocole;
+
+import java.time.Duration;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Durations as people type them on both command lines: {@code 250ms}, {@code 1s}, {@code 5m}, {@code 2h},
+ * {@code 1d}, or {@code 0}; ISO-8601 ({@code PT5M}) is accepted too.
+ */
+public final class Durations {
+
+    private static final Pattern SIMPLE = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)");
+
+    private Durations() {
+    }
+
+    /**
+     * @throws IllegalArgumentException with a message for a person
+     */
+    public static Duration parse(String text) {
+        String trimmed = text.trim().toLowerCase(Locale.ROOT);
+        if (trimmed.equals("0")) {
+            return Duration.ZERO;
+        }
+        Matcher simple = SIMPLE.matcher(trimmed);
+        if (simple.matches()) {
+            long amount = Long.parseLong(simple.group(1));
+            return switch (simple.group(2)) {
+                case "ms" -> Duration.ofMillis(amount);
+                case "s" -> Duration.ofSeconds(amount);
+                case "m" -> Duration.ofMinutes(amount);
+                case "h" -> Duration.ofHours(amount);
+                default -> Duration.ofDays(amount);
+            };
+        }
+        try {
+            return Duration.parse(text.trim());
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("'" + text + "' is not a duration (examples: 250ms, 1s, 5m, 2h)");
+        }
+    }
+}

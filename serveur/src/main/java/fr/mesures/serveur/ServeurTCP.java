@@ -1,0 +1,301 @@
+package fr.mesures.serveur;
+
+import fr.mesures.protocole.RejectReason;
+import fr.mesures.protocole.Reply;
+import fr.mesures.serveur.ingest.DecodeWorkers;
+import fr.mesures.serveur.ingest.FrameBatch;
+import fr.mesures.serveur.ingest.StoreHealth;
+import fr.mesures.serveur.ingest.StoreWriter;
+import fr.mesures.serveur.metrics.Health;
+import fr.mesures.serveur.metrics.HttpEndpoint;
+import fr.mesures.serveur.metrics.ServeurMetrics;
+import fr.mesures.serveur.network.Serveur;
+import fr.mesures.serveur.protocol.FrameScanner;
+import fr.mesures.serveur.storage.MesureStore;
+import fr.mesures.serveur.storage.StoreException;
+import fr.mesures.serveur.storage.Stores;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The temperature service: a {@link Serveur} that cuts each connection's bytes into JSON values, has a worker pool
+ * decode and validate them, a single writer commit them to the store, and acknowledges them once committed.
+ *
+ * <pre>
+ * socket -> frame (selector thread) -> decode + validate (workers) -> group commit (writer) -> ack (selector thread)
+ * </pre>
+ *
+ * <p>Work moves in {@link FrameBatch batches} (the values cut in one selector round), never one task per reading.
+ * Every hand-off is bounded by one budget, kept by the selector thread: bytes and batches in flight between
+ * cutting and acknowledging. When it is spent the selector stops reading sockets, so TCP pushes back on the
+ * clients and nothing is dropped; acknowledgements free the budget and reading resumes.
+ */
+public final class ServeurTCP extends Serveur<SensorConnection> {
+
+    private static final Logger log = LoggerFactory.getLogger(ServeurTCP.class);
+
+    /** A batch is handed on once it holds this much, or at the end of the selector round. */
+    private static final int BATCH_BYTES = 256 * 1024;
+    private static final long MAX_IN_FLIGHT_BYTES = 64L * 1024 * 1024;
+    private static final int MAX_IN_FLIGHT_BATCHES = 8192;
+
+    private final ServeurSettings settings;
+    private final Clock clock;
+    private final MesureStore store;
+    private final ServeurMetrics metrics;
+    private final DecodeWorkers workers;
+    private final StoreWriter writer;
+    private final Queue<List<FrameBatch>> committed = new ConcurrentLinkedQueue<>();
+    private final FrameScanner.Sink framing = new Framing();
+    private HttpEndpoint http;
+
+    // Selector thread only, except `queued`, which the metrics read.
+    private FrameBatch building;
+    private long nextSeq;
+    private long inFlightBytes;
+    private int inFlightBatches;
+    private volatile long queued;
+    private SensorConnection scanning;
+
+    /**
+     * Opens the store (creating or migrating it) and prepares the threads; {@link #start()} starts them.
+     *
+     * @throws StoreException when the store cannot be opened or written
+     */
+    public ServeurTCP(ServeurSettings settings) throws StoreException {
+        this(settings, Clock.systemUTC());
+    }
+
+    /** As {@link #ServeurTCP(ServeurSettings)}, with the clock that stamps receive times. */
+    public ServeurTCP(ServeurSettings settings, Clock clock) throws StoreException {
+        super(settings.listen(), "serveur-selector");
+        this.settings = settings;
+        this.clock = clock;
+        this.store = Stores.open(settings.store(), settings.sqlite());
+        this.metrics = new ServeurMetrics(settings.maxSensorGauges());
+        this.writer = new StoreWriter(store, settings.maxBatchRows(), metrics, this::onCommitted);
+        this.workers = new DecodeWorkers(settings.workers(), settings.rules(), metrics, writer::submit);
+        metrics.gauge("serveur.connections.active", "Connections open now", this, ServeurTCP::activeConnections);
+        metrics.gauge("serveur.queue.readings", "Values received and not yet stored or rejected", this,
+                s -> s.queued);
+    }
+
+    /**
+     * Starts the writer, the workers, the selector thread and the HTTP endpoint.
+     *
+     * @throws java.io.UncheckedIOException when a port cannot be bound (everything started is stopped again)
+     */
+    @Override
+    public void start() {
+        try {
+            writer.start();
+            workers.start();
+            super.start();
+            if (settings.httpPort() >= 0) {
+                http = HttpEndpoint.start(settings.listen().bind(), settings.httpPort(), metrics, this::health);
+            }
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+        log.info("serveur listening on {}:{} (HTTP {}), storing in {}, {} workers", settings.listen().bind(),
+                port(), http == null ? "off" : String.valueOf(http.port()), store.describe(), settings.workers());
+    }
+
+    /** The HTTP port, or -1 when the HTTP endpoint is off. */
+    public int httpPort() {
+        return http == null ? -1 : http.port();
+    }
+
+    public ServeurMetrics metrics() {
+        return metrics;
+    }
+
+    public Health health() {
+        StoreHealth storeHealth = writer.health();
+        return new Health(listening(), store.describe(), storeHealth.writable(), storeHealth.problem(),
+                storeHealth.sinceMillis(), activeConnections(), queued);
+    }
+
+    /**
+     * Graceful stop: no new connections, no more reading, every value already received stored and acknowledged,
+     * then the threads stop and the store closes.
+     */
+    @Override
+    public void close() {
+        super.close();
+        workers.close();
+        writer.close();
+        if (http != null) {
+            http.close();
+        }
+        store.close();
+        metrics.close();
+        log.info("serveur stopped");
+    }
+
+    // ------------------------------------------------------------------------------------------ selector hooks
+
+    @Override
+    protected SensorConnection newConnection(long id, SocketChannel channel, SelectionKey key, long nowNanos) {
+        return new SensorConnection(id, channel, key, nowNanos, settings.maxMessageBytes());
+    }
+
+    @Override
+    protected void onOpen(SensorConnection connection) {
+        metrics.connectionOpened();
+    }
+
+    @Override
+    protected byte[] onRefused() {
+        metrics.connectionRefused();
+        return Reply.Error.ofConnection("the server is at its limit of " + settings.listen().maxConnections()
+                + " connections; try again later").toJson().getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Override
+    protected void onInput(SensorConnection connection, byte[] data, int length) {
+        scanning = connection;
+        connection.scanner().scan(data, 0, length, framing);
+        scanning = null;
+        if (building != null && building.dataLength() >= BATCH_BYTES) {
+            dispatch();
+        }
+    }
+
+    @Override
+    protected void onEndOfInput(SensorConnection connection) {
+        scanning = connection;
+        connection.scanner().endOfInput(framing);
+        scanning = null;
+        if (connection.allHandled()) {
+            closeWhenFlushed(connection);
+        }
+    }
+
+    @Override
+    protected void onIdle(SensorConnection connection) {
+        metrics.connectionIdleClosed();
+        connection.replies().notice("no data for " + settings.listen().idleTimeout().toSeconds()
+                + " s; closing the connection");
+    }
+
+    @Override
+    protected void afterReads() {
+        dispatch();
+    }
+
+    @Override
+    protected boolean acceptingInput() {
+        return inFlightBytes < MAX_IN_FLIGHT_BYTES && inFlightBatches < MAX_IN_FLIGHT_BATCHES;
+    }
+
+    @Override
+    protected void fillOutput(SensorConnection connection, ByteBuffer out, boolean finalFlush) {
+        connection.replies().fill(out, finalFlush || connection.inputEnded() || connection.closing());
+    }
+
+    @Override
+    protected boolean isDrained() {
+        return inFlightBatches == 0 && building == null;
+    }
+
+    @Override
+    protected void onDrainStart() {
+        dispatch();
+    }
+
+    // ------------------------------------------------------------------------------------------ the pipeline
+
+    /** Receives the values the scanner cuts from the connection being read. */
+    private final class Framing implements FrameScanner.Sink {
+        @Override
+        public void value(byte[] data, int offset, int length) {
+            batch().addValue(scanning, scanning.nextValueIndex(), data, offset, length);
+        }
+
+        @Override
+        public void rejected(RejectReason reason, String message) {
+            batch().addRejected(scanning, scanning.nextValueIndex(), reason, message);
+        }
+    }
+
+    private FrameBatch batch() {
+        if (building == null) {
+            building = new FrameBatch(nextSeq++, clock.millis(), 4096);
+        }
+        return building;
+    }
+
+    private void dispatch() {
+        FrameBatch batch = building;
+        if (batch == null) {
+            return;
+        }
+        building = null;
+        inFlightBytes += batch.dataLength();
+        inFlightBatches++;
+        queued += batch.frames();
+        workers.submit(batch);
+    }
+
+    /** Writer thread: a group is committed; the selector thread acknowledges it. */
+    private void onCommitted(List<FrameBatch> group) {
+        committed.add(group);
+        execute(this::acknowledge);
+    }
+
+    /** Selector thread: turns committed batches into replies, and frees their share of the budget. */
+    private void acknowledge() {
+        List<FrameBatch> group;
+        while ((group = committed.poll()) != null) {
+            for (FrameBatch batch : group) {
+                acknowledge(batch);
+                inFlightBytes -= batch.dataLength();
+                inFlightBatches--;
+                queued -= batch.frames();
+            }
+        }
+        if (hasPausedConnections() && inFlightBytes < MAX_IN_FLIGHT_BYTES / 2
+                && inFlightBatches < MAX_IN_FLIGHT_BATCHES / 2) {
+            resumeReading();
+        }
+    }
+
+    private void acknowledge(FrameBatch batch) {
+        List<FrameBatch.FrameError> errors = batch.errors();
+        List<FrameBatch.AcksRequest> acksRequests = batch.acksRequests();
+        int nextError = 0;
+        int nextAcks = 0;
+        for (int frame = 0; frame < batch.frames(); frame++) {
+            SensorConnection connection = (SensorConnection) batch.owner(frame);
+            long index = batch.valueIndex(frame);
+            while (nextError < errors.size() && errors.get(nextError).frame() == frame) {
+                FrameBatch.FrameError error = errors.get(nextError++);
+                if (!connection.replies().error(index, error.element(), error.message())) {
+                    metrics.repliesDropped(1);
+                }
+            }
+            while (nextAcks < acksRequests.size() && acksRequests.get(nextAcks).frame() == frame) {
+                connection.replies().live(acksRequests.get(nextAcks++).acks());
+            }
+            connection.replies().handled(index);
+            if (connection.closed()) {
+                continue;
+            }
+            if (connection.inputEnded() && connection.allHandled()) {
+                closeWhenFlushed(connection);
+            } else {
+                requestFlush(connection);
+            }
+        }
+    }
+}

@@ -1,0 +1,145 @@
+package fr.mesures.serveur.cli;
+
+import fr.mesures.protocole.Durations;
+import fr.mesures.serveur.ServeurSettings;
+import fr.mesures.serveur.ServeurTCP;
+import fr.mesures.serveur.storage.SqliteStore;
+import fr.mesures.serveur.storage.StoreException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The server's command line. Every flag also reads an environment variable (for containers); a bad flag or an
+ * unusable store ends the program at once with one line on standard error and exit code 2.
+ */
+@Command(name = "serveur", mixinStandardHelpOptions = true, version = "serveur 0.1.0",
+        sortOptions = false, usageHelpAutoWidth = true,
+        description = "Collects temperature readings sent as JSON over TCP and stores every one of them.")
+public final class Main implements Callable<Integer> {
+
+    static final int BAD_USAGE = 2;
+
+    @Option(names = "--port", paramLabel = "PORT", defaultValue = "${env:SERVEUR_PORT:-5050}",
+            description = "TCP port for the sensors (SERVEUR_PORT; default ${DEFAULT-VALUE})")
+    int port;
+
+    @Option(names = "--http-port", paramLabel = "PORT", defaultValue = "${env:SERVEUR_HTTP_PORT:-8080}",
+            description = "HTTP port for /metrics and /health; -1 turns it off (SERVEUR_HTTP_PORT; default "
+                    + "${DEFAULT-VALUE})")
+    int httpPort;
+
+    @Option(names = "--bind", paramLabel = "ADDRESS", defaultValue = "${env:SERVEUR_BIND:-127.0.0.1}",
+            description = "address to listen on, 0.0.0.0 for every interface (SERVEUR_BIND; default "
+                    + "${DEFAULT-VALUE})")
+    String bind;
+
+    @Option(names = "--store", paramLabel = "KIND:PATH",
+            defaultValue = "${env:SERVEUR_STORE:-" + ServeurSettings.DEFAULT_STORE + "}",
+            description = "sqlite:PATH or file:PATH (SERVEUR_STORE; default ${DEFAULT-VALUE})")
+    String store;
+
+    @Option(names = "--max-connections", paramLabel = "N",
+            defaultValue = "${env:SERVEUR_MAX_CONNECTIONS:-10000}",
+            description = "connections held at once (SERVEUR_MAX_CONNECTIONS; default ${DEFAULT-VALUE})")
+    int maxConnections;
+
+    @Option(names = "--idle-timeout", paramLabel = "DURATION", defaultValue = "${env:SERVEUR_IDLE_TIMEOUT:-5m}",
+            converter = DurationConverter.class,
+            description = "close a connection silent for this long (SERVEUR_IDLE_TIMEOUT; default ${DEFAULT-VALUE})")
+    Duration idleTimeout;
+
+    @Option(names = "--max-message-bytes", paramLabel = "BYTES",
+            defaultValue = "${env:SERVEUR_MAX_MESSAGE_BYTES:-65536}",
+            description = "largest JSON value accepted (SERVEUR_MAX_MESSAGE_BYTES; default ${DEFAULT-VALUE})")
+    int maxMessageBytes;
+
+    @Option(names = "--workers", paramLabel = "N", defaultValue = "${env:SERVEUR_WORKERS:-0}",
+            description = "threads that decode readings; 0 means one per two cores (SERVEUR_WORKERS; default "
+                    + "${DEFAULT-VALUE})")
+    int workers;
+
+    @Option(names = "--max-batch", paramLabel = "ROWS", defaultValue = "${env:SERVEUR_MAX_BATCH:-100000}",
+            description = "most readings committed in one transaction (SERVEUR_MAX_BATCH; default ${DEFAULT-VALUE})")
+    int maxBatch;
+
+    @Option(names = "--max-temperature", paramLabel = "CELSIUS",
+            defaultValue = "${env:SERVEUR_MAX_TEMPERATURE:-1000}",
+            description = "highest temperature accepted (SERVEUR_MAX_TEMPERATURE; default ${DEFAULT-VALUE})")
+    double maxTemperature;
+
+    @Option(names = "--sqlite-synchronous", paramLabel = "MODE",
+            defaultValue = "${env:SERVEUR_SQLITE_SYNCHRONOUS:-FULL}",
+            description = "FULL: acknowledged readings survive a power cut; NORMAL: they survive a crash of the "
+                    + "process (SERVEUR_SQLITE_SYNCHRONOUS; default ${DEFAULT-VALUE})")
+    String sqliteSynchronous;
+
+    @Option(names = "--max-sensor-gauges", paramLabel = "N", defaultValue = "${env:SERVEUR_MAX_SENSOR_GAUGES:-10000}",
+            description = "sensors given a capteur_temperature_celsius series (SERVEUR_MAX_SENSOR_GAUGES; default "
+                    + "${DEFAULT-VALUE})")
+    int maxSensorGauges;
+
+    private final CountDownLatch stopped = new CountDownLatch(1);
+
+    public static void main(String[] args) {
+        System.exit(commandLine(new Main()).execute(args));
+    }
+
+    /** The configured command line: one-line errors and exit code 2 for bad usage. */
+    static CommandLine commandLine(Main main) {
+        CommandLine cli = new CommandLine(main);
+        cli.setParameterExceptionHandler((e, args) -> {
+            e.getCommandLine().getErr().println("serveur: " + e.getMessage() + " (see --help)");
+            return BAD_USAGE;
+        });
+        return cli;
+    }
+
+    @Override
+    public Integer call() throws InterruptedException {
+        ServeurTCP serveur;
+        try {
+            ServeurSettings settings = ServeurSettings.builder()
+                    .bind(bind).port(port).httpPort(httpPort).store(store)
+                    .maxConnections(maxConnections).idleTimeout(idleTimeout)
+                    .maxMessageBytes(maxMessageBytes)
+                    .workers(workers == 0 ? ServeurSettings.builder().build().workers() : workers)
+                    .maxBatchRows(maxBatch).maxTemperature(maxTemperature).maxSensorGauges(maxSensorGauges)
+                    .sqlite(new SqliteStore.Options(sqliteSynchronous, SqliteStore.Options.DEFAULT.busyTimeoutMs(),
+                            SqliteStore.Options.DEFAULT.cacheMiB()))
+                    .build();
+            serveur = new ServeurTCP(settings);
+        } catch (IllegalArgumentException | StoreException e) {
+            System.err.println("serveur: " + e.getMessage());
+            return BAD_USAGE;
+        }
+        try {
+            serveur.start();
+        } catch (UncheckedIOException e) {
+            System.err.println("serveur: " + e.getMessage());
+            return BAD_USAGE;
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            serveur.close();
+            stopped.countDown();
+        }, "serveur-shutdown"));
+        stopped.await();
+        return 0;
+    }
+
+    /** Reads {@code 250ms}, {@code 30s}, {@code 5m}. */
+    static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String value) {
+            try {
+                return Durations.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+}

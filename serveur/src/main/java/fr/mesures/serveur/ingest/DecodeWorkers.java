@@ -1,0 +1,134 @@
+package fr.mesures.serveur.ingest;
+
+import fr.mesures.protocole.ReadingDecoder;
+import fr.mesures.protocole.ReadingRules;
+import fr.mesures.protocole.RejectReason;
+import fr.mesures.serveur.metrics.IngestMetrics;
+import fr.mesures.serveur.storage.ReadingBlock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The worker pool: threads that turn a batch's frames into validated readings and rejections, then pass the
+ * batch to the writer.
+ *
+ * <p>Each worker owns a {@link ReadingDecoder} (scratch space, identifier cache); a batch is decoded by one
+ * worker. The queue needs no bound of its own: the selector stops reading when its budget of bytes and batches
+ * in flight is spent, which bounds everything downstream.
+ */
+public final class DecodeWorkers implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(DecodeWorkers.class);
+    private static final FrameBatch STOP = new FrameBatch(-1, 0, 0);
+
+    private final BlockingQueue<FrameBatch> queue = new LinkedBlockingQueue<>();
+    private final List<Thread> threads = new ArrayList<>();
+    private final ReadingRules rules;
+    private final IngestMetrics metrics;
+    private final Consumer<FrameBatch> next;
+
+    public DecodeWorkers(int count, ReadingRules rules, IngestMetrics metrics, Consumer<FrameBatch> next) {
+        this.rules = rules;
+        this.metrics = metrics;
+        this.next = next;
+        for (int i = 1; i <= count; i++) {
+            threads.add(new Thread(this::run, "serveur-worker-" + i));
+        }
+    }
+
+    public void start() {
+        threads.forEach(Thread::start);
+    }
+
+    /** Queues a batch for decoding; never blocks (see the class comment for why it is bounded anyway). */
+    public void submit(FrameBatch batch) {
+        queue.add(batch);
+    }
+
+    /** Stops the workers once the batches already queued are decoded. */
+    @Override
+    public void close() {
+        threads.forEach(t -> queue.add(STOP));
+        for (Thread t : threads) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    private void run() {
+        var decoder = new ReadingDecoder(rules);
+        while (true) {
+            FrameBatch batch;
+            try {
+                batch = queue.take();
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (batch == STOP) {
+                return;
+            }
+            try {
+                decode(decoder, batch);
+            } catch (RuntimeException e) {
+                // Never expected (the decoder reports bad input as rejections); lose no batch over it.
+                log.error("decoding batch {} failed", batch.seq(), e);
+            }
+            next.accept(batch);
+        }
+    }
+
+    private void decode(ReadingDecoder decoder, FrameBatch batch) {
+        var sink = new FrameSink(batch);
+        List<FrameBatch.FrameError> framing = batch.framingErrors();
+        int nextFraming = 0;
+        for (int frame = 0; frame < batch.frames(); frame++) {
+            int length = batch.length(frame);
+            if (length < 0) {
+                FrameBatch.FrameError error = framing.get(nextFraming++);
+                batch.errors().add(error);
+                metrics.rejected(error.reason());
+                continue;
+            }
+            sink.frame = frame;
+            decoder.decode(batch.data(), batch.offset(frame), length, sink);
+        }
+        metrics.received(batch.readings().size());
+    }
+
+    /** Collects one batch's outcome; {@code frame} says which frame is being decoded. */
+    private final class FrameSink implements ReadingDecoder.Sink {
+        private final FrameBatch batch;
+        private final ReadingBlock readings;
+        int frame;
+
+        FrameSink(FrameBatch batch) {
+            this.batch = batch;
+            this.readings = batch.readings();
+        }
+
+        @Override
+        public void reading(String capteurId, double temperature, long timestamp) {
+            readings.add(capteurId, temperature, timestamp);
+        }
+
+        @Override
+        public void rejected(int element, RejectReason reason, String message) {
+            batch.errors().add(new FrameBatch.FrameError(frame, element, reason, message));
+            metrics.rejected(reason);
+        }
+
+        @Override
+        public void acksRequested(boolean acks) {
+            batch.acksRequests().add(new FrameBatch.AcksRequest(frame, acks));
+        }
+    }
+}

@@ -1,0 +1,140 @@
+package fr.mesures.serveur.ingest;
+
+import fr.mesures.protocole.RejectReason;
+import fr.mesures.serveur.storage.ReadingBlock;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The unit of work of the pipeline: the values the selector cut in one round, then what the workers made of
+ * them, then what the store did with them.
+ *
+ * <p>A batch belongs to one thread at a time and changes hands only through thread-safe queues: the selector
+ * thread fills the frames; one worker decodes them into {@link #readings()} and {@link #errors()}; the writer
+ * commits the readings; the selector thread reads the outcome and acknowledges. Batches are numbered so that the
+ * writer can commit them in the order the selector cut them, which keeps each connection's values in order.
+ *
+ * <p>Each frame is one top-level value of one connection: its bytes (or, when the selector already rejected it,
+ * no bytes), the connection it came from (an opaque token here) and its number on that connection.
+ */
+public final class FrameBatch {
+
+    /** A value, or one element of a batch value, that was rejected. {@code element} is 0 for the whole value. */
+    public record FrameError(int frame, int element, RejectReason reason, String message) {
+    }
+
+    /** A frame that was {@code {"acks": ...}}. */
+    public record AcksRequest(int frame, boolean acks) {
+    }
+
+    private final long seq;
+    private byte[] data;
+    private int dataLength;
+    private int frames;
+    private int[] offsets;
+    private int[] lengths;
+    private Object[] owners;
+    private long[] valueIndexes;
+    private final List<FrameError> framingErrors = new ArrayList<>(0);
+    private final List<FrameError> errors = new ArrayList<>(0);
+    private final List<AcksRequest> acksRequests = new ArrayList<>(0);
+    private final ReadingBlock readings;
+
+    public FrameBatch(long seq, long receivedAt, int expectedBytes) {
+        this.seq = seq;
+        this.data = new byte[Math.max(64, expectedBytes)];
+        this.offsets = new int[16];
+        this.lengths = new int[16];
+        this.owners = new Object[16];
+        this.valueIndexes = new long[16];
+        this.readings = new ReadingBlock(16);
+        this.readings.receivedAt(receivedAt);
+    }
+
+    // ---- filled by the selector thread
+
+    /** Adds a complete value; the bytes are copied. */
+    public void addValue(Object owner, long valueIndex, byte[] source, int offset, int length) {
+        int at = dataLength;
+        if (at + length > data.length) {
+            data = Arrays.copyOf(data, Math.max(at + length, data.length * 2));
+        }
+        System.arraycopy(source, offset, data, at, length);
+        dataLength += length;
+        addFrame(owner, valueIndex, at, length);
+    }
+
+    /** Adds a value the selector already rejected (garbage, too large, truncated). */
+    public void addRejected(Object owner, long valueIndex, RejectReason reason, String message) {
+        framingErrors.add(new FrameError(frames, 0, reason, message));
+        addFrame(owner, valueIndex, 0, -1);
+    }
+
+    private void addFrame(Object owner, long valueIndex, int offset, int length) {
+        if (frames == offsets.length) {
+            int grown = frames * 2;
+            offsets = Arrays.copyOf(offsets, grown);
+            lengths = Arrays.copyOf(lengths, grown);
+            owners = Arrays.copyOf(owners, grown);
+            valueIndexes = Arrays.copyOf(valueIndexes, grown);
+        }
+        offsets[frames] = offset;
+        lengths[frames] = length;
+        owners[frames] = owner;
+        valueIndexes[frames] = valueIndex;
+        frames++;
+    }
+
+    // ---- read by everyone, in turn
+
+    public long seq() {
+        return seq;
+    }
+
+    public int frames() {
+        return frames;
+    }
+
+    public byte[] data() {
+        return data;
+    }
+
+    public int dataLength() {
+        return dataLength;
+    }
+
+    public int offset(int frame) {
+        return offsets[frame];
+    }
+
+    /** The frame's length, or -1 when the selector rejected it. */
+    public int length(int frame) {
+        return lengths[frame];
+    }
+
+    public Object owner(int frame) {
+        return owners[frame];
+    }
+
+    public long valueIndex(int frame) {
+        return valueIndexes[frame];
+    }
+
+    public List<FrameError> framingErrors() {
+        return framingErrors;
+    }
+
+    /** Every rejection, in frame order (filled by the worker, which merges in the framing errors). */
+    public List<FrameError> errors() {
+        return errors;
+    }
+
+    public List<AcksRequest> acksRequests() {
+        return acksRequests;
+    }
+
+    public ReadingBlock readings() {
+        return readings;
+    }
+}

@@ -1,0 +1,185 @@
+package fr.mesures.serveur.ingest;
+
+import fr.mesures.serveur.metrics.IngestMetrics;
+import fr.mesures.serveur.storage.MesureStore;
+import fr.mesures.serveur.storage.ReadingBlock;
+import fr.mesures.serveur.storage.StoreException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The writer: the one thread that writes to the store. It commits decoded batches in the order the selector cut
+ * them, as many at a time as are ready (group commit: the more load, the larger each transaction, up to a
+ * limit), and only then passes them on to be acknowledged.
+ *
+ * <p>Workers finish batches out of order; the writer waits for the next batch in sequence before committing
+ * anything after it, so every connection's values are stored and acknowledged in the order they were sent.
+ *
+ * <p>When a write fails (database locked, disk full, file unwritable) nothing is acknowledged and nothing is
+ * dropped: the writer retries the same readings with a growing pause, reports the problem through
+ * {@link #health()}, and the pipeline behind it fills until the selector stops reading sockets.
+ */
+public final class StoreWriter implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(StoreWriter.class);
+    private static final long FIRST_RETRY_MILLIS = 50;
+    private static final long MAX_RETRY_MILLIS = 2_000;
+
+    private final MesureStore store;
+    private final int maxBatchRows;
+    private final IngestMetrics metrics;
+    private final Consumer<List<FrameBatch>> committed;
+    private final Thread thread;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition nextReady = lock.newCondition();
+    private final Map<Long, FrameBatch> waiting = new HashMap<>();
+    private long nextSeq;
+    private boolean closing;
+
+    // Writer thread only.
+    private final TimestampAssigner timestamps = new TimestampAssigner();
+
+    private volatile StoreHealth health = StoreHealth.ok(System.currentTimeMillis());
+
+    /**
+     * @param committed receives each committed group, in sequence order, on the writer thread
+     */
+    public StoreWriter(MesureStore store, int maxBatchRows, IngestMetrics metrics,
+            Consumer<List<FrameBatch>> committed) {
+        this.store = store;
+        this.maxBatchRows = maxBatchRows;
+        this.metrics = metrics;
+        this.committed = committed;
+        this.thread = new Thread(this::run, "serveur-writer");
+    }
+
+    public void start() {
+        thread.start();
+    }
+
+    /** Hands over a decoded batch; called by the workers, in any order. */
+    public void submit(FrameBatch batch) {
+        lock.lock();
+        try {
+            waiting.put(batch.seq(), batch);
+            if (batch.seq() == nextSeq) {
+                nextReady.signal();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public StoreHealth health() {
+        return health;
+    }
+
+    /** Commits what is ready, then stops. Call once nothing more will be submitted. */
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            closing = true;
+            nextReady.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        try {
+            thread.join(TimeUnit.SECONDS.toMillis(10));
+            if (thread.isAlive()) {
+                log.warn("the store is still failing; giving up on readings that were never acknowledged");
+                thread.interrupt();
+                thread.join();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void run() {
+        List<FrameBatch> group = new ArrayList<>();
+        List<ReadingBlock> blocks = new ArrayList<>();
+        try {
+            while (takeGroup(group)) {
+                int rows = 0;
+                for (FrameBatch batch : group) {
+                    timestamps.assign(batch.readings());
+                    blocks.add(batch.readings());
+                    rows += batch.readings().size();
+                }
+                if (rows > 0) {
+                    commit(blocks, rows);
+                }
+                committed.accept(List.copyOf(group));
+                group.clear();
+                blocks.clear();
+            }
+        } catch (InterruptedException e) {
+            log.debug("writer interrupted");
+        }
+    }
+
+    /** Waits for the next batch in sequence and takes it with every batch ready after it, up to the limit. */
+    private boolean takeGroup(List<FrameBatch> group) throws InterruptedException {
+        lock.lock();
+        try {
+            while (!waiting.containsKey(nextSeq)) {
+                if (closing) {
+                    return false;
+                }
+                nextReady.await();
+            }
+            int rows = 0;
+            FrameBatch batch;
+            while (rows < maxBatchRows && (batch = waiting.remove(nextSeq)) != null) {
+                group.add(batch);
+                rows += batch.readings().size();
+                nextSeq++;
+            }
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void commit(List<ReadingBlock> blocks, int rows) throws InterruptedException {
+        long pause = FIRST_RETRY_MILLIS;
+        while (true) {
+            long start = System.nanoTime();
+            try {
+                int stored = store.write(blocks);
+                metrics.committed(stored, rows - stored, System.nanoTime() - start);
+                if (!health.writable()) {
+                    log.info("the store is writable again; {} readings committed", rows);
+                    health = StoreHealth.ok(System.currentTimeMillis());
+                }
+                for (ReadingBlock block : blocks) {
+                    for (int i = 0; i < block.size(); i++) {
+                        metrics.temperature(block.capteurId(i), block.temperature(i));
+                    }
+                }
+                return;
+            } catch (StoreException e) {
+                metrics.storeFailed();
+                if (health.writable()) {
+                    log.warn("cannot write to {}: {}; holding {} readings and retrying", store.describe(),
+                            e.getMessage(), rows);
+                    health = StoreHealth.failing(e.getMessage(), System.currentTimeMillis());
+                } else if (!e.getMessage().equals(health.problem())) {
+                    health = StoreHealth.failing(e.getMessage(), health.sinceMillis());
+                }
+                Thread.sleep(pause);
+                pause = Math.min(MAX_RETRY_MILLIS, pause * 2);
+            }
+        }
+    }
+}

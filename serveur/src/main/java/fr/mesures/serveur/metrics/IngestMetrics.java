@@ -1,0 +1,71 @@
+package fr.mesures.serveur.metrics;
+
+import fr.mesures.protocole.RejectReason;
+
+/**
+ * What the ingest pipeline reports. The pipeline sees only this interface, so it does not depend on a metrics
+ * library; every method is cheap and safe to call from any thread.
+ */
+public interface IngestMetrics {
+
+    void connectionOpened();
+
+    void connectionRefused();
+
+    void connectionIdleClosed();
+
+    /** {@code count} readings decoded and valid, on their way to the store. */
+    void received(int count);
+
+    void rejected(RejectReason reason);
+
+    /** A commit of {@code stored} new readings ({@code duplicates} were already stored) took {@code nanos}. */
+    void committed(int stored, int duplicates, long nanos);
+
+    void storeFailed();
+
+    /** The last committed temperature of a sensor. */
+    void temperature(String capteurId, double celsius);
+
+    /** Error lines not sent to a client that did not read them. */
+    void repliesDropped(long lines);
+
+    /** Reports nothing; for tools and tests that do not look at metrics. */
+    IngestMetrics NONE = new IngestMetrics() {
+        @Override
+        public void connectionOpened() {
+        }
+
+        @Override
+        public void connectionRefused() {
+        }
+
+        @Override
+        public void connectionIdleClosed() {
+        }
+
+        @Override
+        public void received(int count) {
+        }
+
+        @Override
+        public void rejected(RejectReason reason) {
+        }
+
+        @Override
+        public void committed(int stored, int duplicates, long nanos) {
+        }
+
+        @Override
+        public void storeFailed() {
+        }
+
+        @Override
+        public void temperature(String capteurId, double celsius) {
+        }
+
+        @Override
+        public void repliesDropped(long lines) {
+        }
+    };
+}

@@ -1,0 +1,168 @@
+package fr.mesures.serveur.metrics;
+
+import fr.mesures.protocole.RejectReason;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * The server's metrics in a Micrometer Prometheus registry, scraped at {@code /metrics}. Meters are created once
+ * and kept in fields, so reporting costs an add on a striped counter, never a lookup by name.
+ *
+ * <p>{@code capteur_temperature_celsius} gets one series per sensor, up to a limit: an identifier is free text
+ * from clients, and unbounded label values would grow the registry (and Prometheus) without end.
+ */
+public final class ServeurMetrics implements IngestMetrics, AutoCloseable {
+
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Counter received;
+    private final Counter stored;
+    private final Counter duplicates;
+    private final Map<RejectReason, Counter> rejected = new EnumMap<>(RejectReason.class);
+    private final Counter connections;
+    private final Counter refused;
+    private final Counter idleClosed;
+    private final Counter storeFailures;
+    private final Counter repliesDropped;
+    private final Timer commits;
+    private final Map<String, AtomicLong> temperatures = new ConcurrentHashMap<>();
+    private final int maxSensors;
+    private final JvmGcMetrics gc = new JvmGcMetrics();
+
+    public ServeurMetrics(int maxSensors) {
+        this.maxSensors = maxSensors;
+        received = Counter.builder("serveur.readings.received")
+                .description("Readings decoded and valid, handed to the store").register(registry);
+        stored = Counter.builder("serveur.readings.stored")
+                .description("Readings committed to the store").register(registry);
+        duplicates = Counter.builder("serveur.readings.duplicate")
+                .description("Readings already stored (same capteur_id and timestamp), acknowledged again")
+                .register(registry);
+        for (RejectReason reason : RejectReason.values()) {
+            rejected.put(reason, Counter.builder("serveur.readings.rejected")
+                    .description("Values or batch elements rejected, by reason")
+                    .tag("reason", reason.label()).register(registry));
+        }
+        connections = Counter.builder("serveur.connections")
+                .description("Connections accepted").register(registry);
+        refused = Counter.builder("serveur.connections.refused")
+                .description("Connections refused because the server was at its connection limit")
+                .register(registry);
+        idleClosed = Counter.builder("serveur.connections.idle.closed")
+                .description("Connections closed after the idle timeout").register(registry);
+        storeFailures = Counter.builder("serveur.store.failures")
+                .description("Store writes that failed and were retried").register(registry);
+        repliesDropped = Counter.builder("serveur.replies.dropped")
+                .description("Error lines not sent because the client did not read them").register(registry);
+        commits = Timer.builder("serveur.store.commit")
+                .description("Time to write and commit one group of readings").register(registry);
+        Gauge.builder("serveur.sensors.tracked", temperatures, Map::size)
+                .description("Sensors with a capteur_temperature_celsius series; new ones get none past the limit")
+                .register(registry);
+        new ClassLoaderMetrics().bindTo(registry);
+        new JvmMemoryMetrics().bindTo(registry);
+        gc.bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+        new FileDescriptorMetrics().bindTo(registry);
+    }
+
+    /** Registers a gauge read from the owner at scrape time. */
+    public <T> void gauge(String name, String description, T owner, ToDoubleFunction<T> value) {
+        Gauge.builder(name, owner, value).description(description).register(registry);
+    }
+
+    /** The Prometheus text exposition. */
+    public String scrape() {
+        return registry.scrape();
+    }
+
+    @Override
+    public void connectionOpened() {
+        connections.increment();
+    }
+
+    @Override
+    public void connectionRefused() {
+        refused.increment();
+    }
+
+    @Override
+    public void connectionIdleClosed() {
+        idleClosed.increment();
+    }
+
+    @Override
+    public void received(int count) {
+        if (count > 0) {
+            received.increment(count);
+        }
+    }
+
+    @Override
+    public void rejected(RejectReason reason) {
+        rejected.get(reason).increment();
+    }
+
+    @Override
+    public void committed(int storedCount, int duplicateCount, long nanos) {
+        stored.increment(storedCount);
+        if (duplicateCount > 0) {
+            duplicates.increment(duplicateCount);
+        }
+        commits.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void storeFailed() {
+        storeFailures.increment();
+    }
+
+    @Override
+    public void temperature(String capteurId, double celsius) {
+        AtomicLong last = temperatures.get(capteurId);
+        if (last == null) {
+            if (temperatures.size() >= maxSensors) {
+                return;
+            }
+            last = temperatures.computeIfAbsent(capteurId, this::newSeries);
+        }
+        // Written by the store's writer thread, read by scrapes: release/acquire is all a gauge needs.
+        last.setRelease(Double.doubleToRawLongBits(celsius));
+    }
+
+    private AtomicLong newSeries(String capteurId) {
+        AtomicLong bits = new AtomicLong(Double.doubleToRawLongBits(Double.NaN));
+        Gauge.builder("capteur.temperature.celsius", bits, b -> Double.longBitsToDouble(b.getAcquire()))
+                .description("Last stored temperature of each sensor, in degrees Celsius")
+                .tag("capteur_id", capteurId).register(registry);
+        return bits;
+    }
+
+    @Override
+    public void repliesDropped(long lines) {
+        repliesDropped.increment(lines);
+    }
+
+    @Override
+    public void close() {
+        gc.close();
+        registry.close();
+    }
+}

@@ -1,0 +1,533 @@
+package fr.mesures.serveur.network;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedSelectorException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Queue;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A TCP server driven by one {@code java.nio} Selector loop: it accepts, reads, writes and closes connections,
+ * and enforces the limits every TCP service needs (connection count, idle time, listen backlog). What the bytes
+ * mean is left to a subclass, through the {@code on...} hooks and {@link #fillOutput}.
+ *
+ * <p><b>Threads.</b> One thread, the selector thread, owns the Selector, the listening socket, every connection
+ * and the read and write buffers; all hooks run on it. Other threads reach it only through {@link #execute},
+ * which queues a task and wakes the selector. That is the whole concurrency story of this class, and why none of
+ * its connection state needs locks.
+ *
+ * <p><b>Lifecycle.</b> {@link #start()} binds and starts the selector thread; {@link #close()} stops accepting,
+ * stops reading, waits until the subclass says it {@link #isDrained() has no work in flight}, writes the last
+ * replies and closes every connection.
+ *
+ * @param <C> the subclass's connection type, which carries its per-connection state
+ */
+public abstract class Serveur<C extends Connection> implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(Serveur.class);
+
+    private static final int READ_BUFFER_BYTES = 256 * 1024;
+    private static final int WRITE_BUFFER_BYTES = 64 * 1024;
+    private static final int ACCEPTS_PER_ROUND = 1024;
+    private static final long SWEEP_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+    private static final long CLOSING_GRACE_NANOS = TimeUnit.SECONDS.toNanos(5);
+    private static final long ACCEPT_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    private static final long DRAIN_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(30);
+
+    private final ListenSettings settings;
+    private final String threadName;
+    private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean wakeupPending = new AtomicBoolean();
+    private final AtomicBoolean closeRequested = new AtomicBoolean();
+
+    // Owned by the selector thread.
+    private final Set<C> connections = new HashSet<>();
+    private final List<C> paused = new ArrayList<>();
+    private final ArrayDeque<C> flushQueue = new ArrayDeque<>();
+    private final byte[] readBytes = new byte[READ_BUFFER_BYTES];
+    private final ByteBuffer readBuffer = ByteBuffer.wrap(readBytes);
+    private final ByteBuffer writeBuffer = ByteBuffer.allocate(WRITE_BUFFER_BYTES);
+    private long nextConnectionId = 1;
+    private long nextSweepNanos;
+    private long acceptResumeNanos = -1;
+    private long drainDeadlineNanos = -1;
+    private boolean finalFlushDone;
+
+    private Selector selector;
+    private ServerSocketChannel listener;
+    private SelectionKey acceptKey;
+    private Thread thread;
+    private volatile int port = -1;
+    private volatile int activeConnections;
+    private volatile boolean listening;
+
+    protected Serveur(ListenSettings settings, String threadName) {
+        this.settings = settings;
+        this.threadName = threadName;
+    }
+
+    // ------------------------------------------------------------------------------------------ hooks
+
+    /** Makes the connection object for a newly accepted socket. */
+    protected abstract C newConnection(long id, SocketChannel channel, SelectionKey key, long nowNanos);
+
+    /** A connection was accepted. */
+    protected void onOpen(C connection) {
+    }
+
+    /** A connection over the limit was refused; returns the bytes to send it before closing, or null. */
+    protected byte[] onRefused() {
+        return null;
+    }
+
+    /** {@code length} bytes arrived, in {@code data[0, length)}; the array is reused after this returns. */
+    protected abstract void onInput(C connection, byte[] data, int length);
+
+    /** The peer will send nothing more (it shut down its side, or the connection was reset). */
+    protected abstract void onEndOfInput(C connection);
+
+    /** The connection sent nothing for the idle timeout; it is closed after this (and its output) returns. */
+    protected void onIdle(C connection) {
+    }
+
+    /** The connection is closed; no hook will see it again. */
+    protected void onClosed(C connection) {
+    }
+
+    /** Called once per selector round after all reads: the place to hand accumulated work on. */
+    protected void afterReads() {
+    }
+
+    /** Whether the next stage can take more input; when false, connections stop being read. */
+    protected abstract boolean acceptingInput();
+
+    /**
+     * Puts whatever the connection has to send into {@code out} (complete lines only, as many as fit) and
+     * forgets it: this class keeps anything the kernel does not take and writes it later.
+     *
+     * @param finalFlush true once the server is shutting down and has no work in flight
+     */
+    protected abstract void fillOutput(C connection, ByteBuffer out, boolean finalFlush);
+
+    /** During {@link #close()}: true once no work accepted from a connection is still in flight. */
+    protected abstract boolean isDrained();
+
+    /** During {@link #close()}, once reading stopped: hand on whatever is pending. */
+    protected void onDrainStart() {
+    }
+
+    // ------------------------------------------------------------------------------------------ lifecycle
+
+    /**
+     * Binds the listening socket and starts the selector thread.
+     *
+     * @throws UncheckedIOException when the address cannot be bound
+     */
+    public void start() {
+        try {
+            selector = Selector.open();
+            listener = ServerSocketChannel.open();
+            listener.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            listener.bind(new InetSocketAddress(settings.bind(), settings.port()), settings.backlog());
+            listener.configureBlocking(false);
+            acceptKey = listener.register(selector, SelectionKey.OP_ACCEPT);
+            port = ((InetSocketAddress) listener.getLocalAddress()).getPort();
+        } catch (IOException e) {
+            closeQuietly();
+            throw new UncheckedIOException("cannot listen on " + settings.bind() + ":" + settings.port()
+                    + ": " + e.getMessage(), e);
+        }
+        listening = true;
+        thread = new Thread(this::run, threadName);
+        thread.start();
+    }
+
+    /** The TCP port this server listens on (useful after binding port 0). */
+    public int port() {
+        return port;
+    }
+
+    public boolean listening() {
+        return listening;
+    }
+
+    public int activeConnections() {
+        return activeConnections;
+    }
+
+    protected ListenSettings listenSettings() {
+        return settings;
+    }
+
+    /**
+     * Graceful stop: stop accepting, stop reading, let the work in flight finish, send the last replies, close.
+     * Returns when the selector thread has ended. Safe to call more than once and from any thread.
+     */
+    @Override
+    public void close() {
+        if (thread == null) {
+            closeQuietly();
+            return;
+        }
+        if (closeRequested.compareAndSet(false, true)) {
+            execute(this::beginDrain);
+        }
+        try {
+            thread.join(TimeUnit.NANOSECONDS.toMillis(DRAIN_TIMEOUT_NANOS + CLOSING_GRACE_NANOS) + 5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (thread.isAlive()) {
+            log.warn("selector thread did not stop in time; closing its selector");
+            closeQuietly();
+        }
+    }
+
+    /** Runs {@code task} on the selector thread, soon. The only way other threads touch connections. */
+    protected final void execute(Runnable task) {
+        tasks.add(task);
+        if (wakeupPending.compareAndSet(false, true)) {
+            Selector s = selector;
+            if (s != null) {
+                s.wakeup();
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------ services for subclasses (selector thread only)
+
+    /** Writes what the connection has to say at the end of this round. */
+    protected final void requestFlush(C connection) {
+        if (!connection.flushQueued() && !connection.closed()) {
+            connection.flushQueued(true);
+            flushQueue.add(connection);
+        }
+    }
+
+    /** Closes the connection once its output is written (or after a grace period if the peer does not read). */
+    protected final void closeWhenFlushed(C connection) {
+        if (!connection.closed()) {
+            connection.startClosing(System.nanoTime());
+            requestFlush(connection);
+        }
+    }
+
+    /** Starts reading again the connections paused while {@link #acceptingInput()} was false. */
+    protected final void resumeReading() {
+        if (paused.isEmpty() || drainDeadlineNanos >= 0) {
+            return;
+        }
+        long now = System.nanoTime();
+        for (C c : paused) {
+            if (!c.closed() && !c.inputEnded()) {
+                c.resume(now);
+            }
+        }
+        paused.clear();
+    }
+
+    protected final boolean hasPausedConnections() {
+        return !paused.isEmpty();
+    }
+
+    // ------------------------------------------------------------------------------------------ the loop
+
+    private void run() {
+        log.debug("selector thread started on port {}", port);
+        nextSweepNanos = System.nanoTime() + SWEEP_NANOS;
+        try {
+            while (true) {
+                long now = System.nanoTime();
+                long waitMillis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(nextSweepNanos - now));
+                selector.select(this::handle, waitMillis);
+                wakeupPending.set(false);
+                runTasks();
+                afterReads();
+                flushQueued();
+                now = System.nanoTime();
+                if (now - nextSweepNanos >= 0) {
+                    sweep(now);
+                    nextSweepNanos = now + SWEEP_NANOS;
+                }
+                if (drainDeadlineNanos >= 0 && drainStep(now)) {
+                    break;
+                }
+            }
+        } catch (ClosedSelectorException e) {
+            log.debug("selector closed");
+        } catch (IOException | RuntimeException | Error e) {
+            log.error("selector loop failed; closing every connection", e);
+        } finally {
+            for (C c : new ArrayList<>(connections)) {
+                closeNow(c);
+            }
+            closeQuietly();
+            listening = false;
+            log.debug("selector thread stopped");
+        }
+    }
+
+    private void handle(SelectionKey key) {
+        if (key == acceptKey) {
+            acceptAll();
+            return;
+        }
+        @SuppressWarnings("unchecked")
+        C c = (C) key.attachment();
+        try {
+            if (key.isValid() && key.isWritable()) {
+                flush(c);
+            }
+            if (key.isValid() && key.isReadable()) {
+                read(c);
+            }
+        } catch (RuntimeException e) {
+            // A bug tied to one connection must not take the others down.
+            log.error("closing {} after an unexpected error", c, e);
+            closeNow(c);
+        }
+    }
+
+    private void runTasks() {
+        Runnable task;
+        while ((task = tasks.poll()) != null) {
+            try {
+                task.run();
+            } catch (RuntimeException e) {
+                log.error("selector task failed", e);
+            }
+        }
+    }
+
+    private void acceptAll() {
+        for (int i = 0; i < ACCEPTS_PER_ROUND; i++) {
+            SocketChannel channel;
+            try {
+                channel = listener.accept();
+            } catch (IOException e) {
+                // Usually out of file descriptors: back off instead of spinning on a ready listener.
+                log.warn("accept failed ({}); pausing accepts for 100 ms", e.getMessage());
+                acceptKey.interestOps(0);
+                acceptResumeNanos = System.nanoTime() + ACCEPT_BACKOFF_NANOS;
+                return;
+            }
+            if (channel == null) {
+                return;
+            }
+            if (connections.size() >= settings.maxConnections()) {
+                refuse(channel);
+                continue;
+            }
+            try {
+                channel.configureBlocking(false);
+                channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                long now = System.nanoTime();
+                SelectionKey key = channel.register(selector, SelectionKey.OP_READ);
+                C c = newConnection(nextConnectionId++, channel, key, now);
+                key.attach(c);
+                connections.add(c);
+                activeConnections = connections.size();
+                onOpen(c);
+            } catch (IOException e) {
+                log.debug("accepted connection failed at once: {}", e.getMessage());
+                closeChannel(channel);
+            }
+        }
+    }
+
+    private void refuse(SocketChannel channel) {
+        byte[] message = onRefused();
+        try {
+            channel.configureBlocking(false);
+            if (message != null) {
+                channel.write(ByteBuffer.wrap(message));
+            }
+        } catch (IOException e) {
+            log.trace("refused connection gone before its message: {}", e.getMessage());
+        }
+        closeChannel(channel);
+    }
+
+    private void read(C c) {
+        if (!acceptingInput() || drainDeadlineNanos >= 0) {
+            if (!c.paused()) {
+                c.pause();
+                paused.add(c);
+            }
+            return;
+        }
+        readBuffer.clear();
+        int n;
+        try {
+            n = c.channel().read(readBuffer);
+        } catch (IOException e) {
+            // Reset by the peer: everything it sent before the reset has been read already.
+            log.debug("{} failed: {}", c, e.getMessage());
+            c.endInput();
+            onEndOfInput(c);
+            closeNow(c);
+            return;
+        }
+        if (n > 0) {
+            c.inputSeen(System.nanoTime());
+            onInput(c, readBytes, n);
+        } else if (n < 0) {
+            c.endInput();
+            onEndOfInput(c);
+        }
+    }
+
+    private void flushQueued() {
+        C c;
+        while ((c = flushQueue.poll()) != null) {
+            c.flushQueued(false);
+            flush(c);
+        }
+    }
+
+    /** Writes as much as the kernel takes; the rest waits for OP_WRITE. */
+    private void flush(C c) {
+        if (c.closed()) {
+            return;
+        }
+        SocketChannel channel = c.channel();
+        try {
+            ByteBuffer pending = c.unwritten();
+            if (pending != null) {
+                channel.write(pending);
+                if (pending.hasRemaining()) {
+                    c.setInterest(SelectionKey.OP_WRITE, true);
+                    return;
+                }
+                c.unwritten(null);
+            }
+            while (true) {
+                writeBuffer.clear();
+                fillOutput(c, writeBuffer, finalFlushDone);
+                writeBuffer.flip();
+                if (!writeBuffer.hasRemaining()) {
+                    break;
+                }
+                channel.write(writeBuffer);
+                if (writeBuffer.hasRemaining()) {
+                    ByteBuffer rest = ByteBuffer.allocate(writeBuffer.remaining());
+                    rest.put(writeBuffer).flip();
+                    c.unwritten(rest);
+                    c.setInterest(SelectionKey.OP_WRITE, true);
+                    return;
+                }
+            }
+            c.setInterest(SelectionKey.OP_WRITE, false);
+            if (c.closing()) {
+                closeNow(c);
+            }
+        } catch (IOException e) {
+            log.debug("{} could not be written: {}", c, e.getMessage());
+            closeNow(c);
+        }
+    }
+
+    private void sweep(long now) {
+        if (acceptResumeNanos >= 0 && now - acceptResumeNanos >= 0 && acceptKey.isValid()) {
+            acceptKey.interestOps(SelectionKey.OP_ACCEPT);
+            acceptResumeNanos = -1;
+        }
+        long idleNanos = settings.idleTimeout().toNanos();
+        for (C c : new ArrayList<>(connections)) {
+            if (c.closing()) {
+                if (now - c.closingSinceNanos() > CLOSING_GRACE_NANOS) {
+                    closeNow(c);
+                }
+            } else if (!c.paused() && !c.inputEnded() && now - c.lastInputNanos() > idleNanos) {
+                onIdle(c);
+                closeWhenFlushed(c);
+            }
+        }
+        flushQueued();
+    }
+
+    private void beginDrain() {
+        log.info("stopping: no new connections, no more reading; finishing the work in flight");
+        listening = false;
+        drainDeadlineNanos = System.nanoTime() + DRAIN_TIMEOUT_NANOS;
+        acceptKey.cancel();
+        closeChannel(listener);
+        for (C c : connections) {
+            c.setInterest(SelectionKey.OP_READ, false);
+        }
+        paused.clear();
+        onDrainStart();
+    }
+
+    /** One step of the shutdown; true when the loop can end. */
+    private boolean drainStep(long now) {
+        if (!finalFlushDone) {
+            if (!isDrained() && now - drainDeadlineNanos < 0) {
+                return false;
+            }
+            if (!isDrained()) {
+                log.warn("work still in flight after the drain timeout; closing anyway");
+            }
+            finalFlushDone = true;
+            for (C c : new ArrayList<>(connections)) {
+                closeWhenFlushed(c);
+            }
+            flushQueued();
+        }
+        return connections.isEmpty();
+    }
+
+    private void closeNow(C c) {
+        if (c.closed()) {
+            return;
+        }
+        c.markClosed();
+        c.key().cancel();
+        closeChannel(c.channel());
+        connections.remove(c);
+        activeConnections = connections.size();
+        try {
+            onClosed(c);
+        } catch (RuntimeException e) {
+            log.error("onClosed failed for {}", c, e);
+        }
+    }
+
+    private static void closeChannel(java.nio.channels.Channel channel) {
+        try {
+            channel.close();
+        } catch (IOException e) {
+            log.trace("close failed: {}", e.getMessage());
+        }
+    }
+
+    private void closeQuietly() {
+        listening = false;
+        if (listener != null) {
+            closeChannel(listener);
+        }
+        if (selector != null) {
+            try {
+                selector.close();
+            } catch (IOException e) {
+                log.trace("selector close failed: {}", e.getMessage());
+            }
+        }
+    }
+}

@@ -1,0 +1,108 @@
+package fr.mesures.serveur.protocol;
+
+import fr.mesures.protocole.Reply;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+
+/**
+ * What the server still has to tell one client: the latest acknowledgement, the error lines not yet sent, and a
+ * notice before closing. Bounded whatever the client does: acks coalesce into one number, and error lines past
+ * {@link #MAX_ERROR_LINES} are counted instead of kept.
+ *
+ * <p>Replies are held until the client asks for them ({@code {"acks": true}}) or has finished sending: see
+ * docs/protocol.md for why. Owned by the selector thread, like the connection it belongs to.
+ */
+public final class Replies {
+
+    public static final int MAX_ERROR_LINES = 16;
+
+    private boolean live;
+    private long handled;
+    private long ackSent;
+    private ArrayDeque<byte[]> errors;
+    private long dropped;
+    private byte[] notice;
+
+    /** The client asked for replies as they happen (or, with false, only once it has finished sending). */
+    public void live(boolean on) {
+        live = on;
+    }
+
+    /** Values up to {@code index} are handled (stored or rejected). */
+    public void handled(long index) {
+        handled = Math.max(handled, index);
+    }
+
+    public long handled() {
+        return handled;
+    }
+
+    /**
+     * Queues an error line about value {@code index} ({@code element} 0 for the whole value).
+     *
+     * @return false when the line was dropped because too many are already waiting
+     */
+    public boolean error(long index, int element, String message) {
+        if (errors == null) {
+            errors = new ArrayDeque<>(4);
+        }
+        if (errors.size() >= MAX_ERROR_LINES) {
+            dropped++;
+            return false;
+        }
+        errors.add(bytes(Reply.Error.ofValue(index, element, message)));
+        return true;
+    }
+
+    /** A last line about the connection itself, sent after everything else. */
+    public void notice(String message) {
+        notice = bytes(Reply.Error.ofConnection(message));
+    }
+
+    /**
+     * Moves as many complete lines as fit into {@code out}: error lines in order, then the count of dropped
+     * ones, then the latest ack, then the notice.
+     *
+     * @param release true when replies must go out even though the client did not ask for them as they happen
+     */
+    public void fill(ByteBuffer out, boolean release) {
+        if (!live && !release) {
+            return;
+        }
+        while (errors != null && !errors.isEmpty()) {
+            if (!put(out, errors.peek())) {
+                return;
+            }
+            errors.poll();
+        }
+        if (dropped > 0) {
+            String message = dropped + " error lines were not sent because the client was not reading them";
+            if (!put(out, bytes(new Reply.Error(message, 0, 0, dropped)))) {
+                return;
+            }
+            dropped = 0;
+        }
+        if (handled > ackSent) {
+            if (!put(out, bytes(new Reply.Ack(handled)))) {
+                return;
+            }
+            ackSent = handled;
+        }
+        if (notice != null && put(out, notice)) {
+            notice = null;
+        }
+    }
+
+    private static boolean put(ByteBuffer out, byte[] line) {
+        if (out.remaining() < line.length) {
+            return false;
+        }
+        out.put(line);
+        return true;
+    }
+
+    private static byte[] bytes(Reply reply) {
+        return reply.toJson().getBytes(StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,151 @@
+package fr.mesures.serveur.storage;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import java.util.Locale;
+import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.FlywayException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.sqlite.SQLiteConfig;
+import org.sqlite.SQLiteDataSource;
+
+/**
+ * The default store: an SQLite database in WAL mode, its schema migrated by Flyway, written by one connection in
+ * transactions of many readings (group commit).
+ *
+ * <p>Thread safety: only the pipeline's writer thread calls {@link #write}; the JDBC connection and statement are
+ * confined to it. Readers ({@code sqlite3} in a shell, backups) can open the file at the same time: WAL lets them
+ * read while the writer writes.
+ */
+public final class SqliteStore implements MesureStore {
+
+    private static final Logger log = LoggerFactory.getLogger(SqliteStore.class);
+
+    private static final String INSERT = "INSERT INTO mesures (capteur_id, timestamp, temperature, received_at)"
+            + " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING";
+
+    /**
+     * SQLite settings.
+     *
+     * @param synchronous   {@code FULL} (an acknowledged reading survives a power cut), {@code NORMAL} (it survives a
+     *                      crash of the process; the last commits may be lost in a power cut) or {@code OFF}
+     * @param busyTimeoutMs how long a write waits for another process's lock before failing (and being retried)
+     * @param cacheMiB      page cache size
+     */
+    public record Options(String synchronous, int busyTimeoutMs, int cacheMiB) {
+        public static final Options DEFAULT = new Options("FULL", 5_000, 64);
+
+        public Options {
+            synchronous = synchronous.toUpperCase(Locale.ROOT);
+            SQLiteConfig.SynchronousMode.valueOf(synchronous);
+        }
+    }
+
+    private final Path path;
+    private final Options options;
+    private final Connection connection;
+    private final PreparedStatement insert;
+
+    private SqliteStore(Path path, Options options, Connection connection) throws SQLException {
+        this.path = path;
+        this.options = options;
+        this.connection = connection;
+        this.insert = connection.prepareStatement(INSERT);
+    }
+
+    /** Opens the database, creating it and bringing its schema up to date. */
+    public static SqliteStore open(Path path, Options options) throws StoreException {
+        SQLiteConfig config = new SQLiteConfig();
+        config.setJournalMode(SQLiteConfig.JournalMode.WAL);
+        config.setSynchronous(SQLiteConfig.SynchronousMode.valueOf(options.synchronous()));
+        config.setBusyTimeout(options.busyTimeoutMs());
+        config.setCacheSize(-options.cacheMiB() * 1024);
+        config.setTempStore(SQLiteConfig.TempStore.MEMORY);
+        config.setGetGeneratedKeys(false);
+        SQLiteDataSource dataSource = new SQLiteDataSource(config);
+        dataSource.setUrl("jdbc:sqlite:" + path);
+        try {
+            Flyway.configure()
+                    .dataSource(dataSource)
+                    .locations("classpath:db/migration")
+                    .load()
+                    .migrate();
+        } catch (FlywayException e) {
+            throw new StoreException("cannot prepare the database " + path + ": " + rootMessage(e), e);
+        }
+        try {
+            Connection connection = dataSource.getConnection();
+            connection.setAutoCommit(false);
+            return new SqliteStore(path, options, connection);
+        } catch (SQLException e) {
+            throw new StoreException("cannot open the database " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public int write(List<ReadingBlock> blocks) throws StoreException {
+        try {
+            for (ReadingBlock block : blocks) {
+                long receivedAt = block.receivedAt();
+                for (int i = 0; i < block.size(); i++) {
+                    insert.setString(1, block.capteurId(i));
+                    insert.setLong(2, block.timestamp(i));
+                    insert.setDouble(3, block.temperature(i));
+                    insert.setLong(4, receivedAt);
+                    insert.addBatch();
+                }
+            }
+            int inserted = 0;
+            for (int count : insert.executeBatch()) {
+                inserted += count > 0 ? 1 : 0;
+            }
+            connection.commit();
+            return inserted;
+        } catch (SQLException e) {
+            rollback();
+            throw new StoreException("SQLite write failed: " + e.getMessage(), e);
+        }
+    }
+
+    private void rollback() {
+        try {
+            insert.clearBatch();
+            connection.rollback();
+        } catch (SQLException e) {
+            log.warn("rollback failed: {}", e.getMessage());
+        }
+    }
+
+    @Override
+    public String describe() {
+        return "sqlite:" + path + " (synchronous=" + options.synchronous() + ")";
+    }
+
+    @Override
+    public void close() {
+        try {
+            insert.close();
+            connection.setAutoCommit(true);
+            // Fold the WAL back into the database so the file is complete on its own (backups, copies).
+            try (Statement statement = connection.createStatement()) {
+                statement.execute("PRAGMA wal_checkpoint(TRUNCATE)");
+            }
+            connection.close();
+        } catch (SQLException e) {
+            log.warn("closing {} failed: {}", path, e.getMessage());
+        }
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root.getMessage();
+    }
+}
