@@ -1,0 +1,112 @@
+package fr.mesures.capteur;
+
+import fr.mesures.capteur.source.Sample;
+import fr.mesures.capteur.source.TemperatureSource;
+import fr.mesures.protocole.CapteurIds;
+import fr.mesures.protocole.Reading;
+import fr.mesures.protocole.Timestamps;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What every sensor has, whatever carries its readings: an identifier, a source of temperatures and a clock, and
+ * the one rule that makes its readings safe to resend: <em>the timestamps of one sensor strictly increase, at
+ * least a millisecond apart</em>, even when it measures faster than the clock ticks. The server keys readings by
+ * {@code (capteur_id, timestamp)}, so two readings of one sensor can never share a key and a reading sent twice
+ * is recognised and stored once.
+ *
+ * <p>The source and the clock are given, not inherited, so that any source works with any kind of sensor and
+ * tests can fix time. A {@code Capteur} is not thread-safe: the thread that owns it calls {@link #measure()}.
+ */
+public class Capteur {
+
+    private static final Logger log = LoggerFactory.getLogger(Capteur.class);
+
+    private final String id;
+    private final TemperatureSource source;
+    private final LongSupplier clock;
+    private long lastTimestamp = Long.MIN_VALUE;
+    private long outOfOrder;
+
+    /**
+     * @param id     the sensor's identifier, {@code capteur_id} on the wire
+     * @param source where temperatures come from; the sensor owns it and closes it
+     * @param clock  the current time in epoch milliseconds ({@code System::currentTimeMillis} in production)
+     */
+    public Capteur(String id, TemperatureSource source, LongSupplier clock) {
+        if (!CapteurIds.isValid(id)) {
+            throw new IllegalArgumentException(CapteurIds.problem(id));
+        }
+        this.id = id;
+        this.source = source;
+        this.clock = clock;
+    }
+
+    public final String id() {
+        return id;
+    }
+
+    protected final TemperatureSource source() {
+        return source;
+    }
+
+    /**
+     * Makes the next reading: the source's next temperature, stamped with the clock (or with the time the source
+     * gives), never at or before the previous reading.
+     *
+     * @return the reading, or {@code null} when the source has none right now or has ended
+     */
+    public Reading measure() {
+        Sample sample;
+        while ((sample = source.poll(clock.getAsLong())) != null) {
+            Reading reading = stamp(sample);
+            if (reading != null) {
+                return reading;
+            }
+        }
+        return null;
+    }
+
+    private Reading stamp(Sample sample) {
+        long timestamp;
+        if (sample.hasTimestamp()) {
+            if (sample.timestamp() <= lastTimestamp) {
+                // A replayed file going back in time would overwrite or duplicate a key: skip, and say so once in a
+                // while rather than once per line.
+                if (outOfOrder++ % 1000 == 0) {
+                    log.warn("capteur {}: a timestamp in the replay is not after the previous one ({} <= {}),"
+                            + " skipped ({} so far)", id, sample.timestamp(), lastTimestamp, outOfOrder);
+                }
+                return null;
+            }
+            timestamp = sample.timestamp();
+        } else {
+            long now = clock.getAsLong();
+            // At full speed a sensor measures more than once a millisecond: its clock runs ahead rather than
+            // repeat a key.
+            timestamp = lastTimestamp == Long.MIN_VALUE ? now : Math.max(now, lastTimestamp + 1);
+        }
+        if (!Timestamps.inRange(timestamp)) {
+            log.warn("capteur {}: timestamp {} is out of range, sample skipped", id, timestamp);
+            return null;
+        }
+        lastTimestamp = timestamp;
+        return new Reading(id, sample.temperature(), timestamp);
+    }
+
+    /** True once the source has nothing more to give. */
+    public boolean sourceEnded() {
+        return source.ended();
+    }
+
+    /** How many replayed samples were skipped because their time was not after the previous one. */
+    public long outOfOrderSkipped() {
+        return outOfOrder;
+    }
+
+    @Override
+    public String toString() {
+        return getClass().getSimpleName() + "[" + id + "]";
+    }
+}

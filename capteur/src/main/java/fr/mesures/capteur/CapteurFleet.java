@@ -1,0 +1,183 @@
+package fr.mesures.capteur;
+
+import fr.mesures.capteur.network.EventLoop;
+import fr.mesures.capteur.source.TemperatureSource;
+import fr.mesures.protocole.Reading;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.IntFunction;
+import java.util.function.LongSupplier;
+
+/**
+ * Runs K sensors in one process: the exercise's threaded client, with one I/O thread for all of them instead of
+ * a thread per sensor. Each sensor has its own connection and its own schedule; the first readings are spread
+ * evenly over one interval so that a thousand sensors started together do not all measure in the same
+ * millisecond.
+ *
+ * <p>Lifecycle: {@link #start} creates the loop and the sensors and starts them; {@link #awaitFinished} waits for
+ * all sensors to end on their own (their sources ended and everything was acknowledged); {@link #stop} asks them
+ * to stop measuring, waits a little for the last acknowledgements and gives up on the rest; {@link #close} gives
+ * up at once and ends the loop thread. The figures are counters shared with the loop thread (the only shared
+ * state: they are written by the loop and read by whoever reports on progress, so they are {@link LongAdder}s).
+ */
+public final class CapteurFleet implements AutoCloseable {
+
+    /**
+     * What a run achieved.
+     *
+     * @param sensors      how many sensors ran
+     * @param finished     how many ended (delivered all they held, or gave up)
+     * @param produced     readings made
+     * @param acknowledged readings the server acknowledged (stored)
+     * @param rejected     readings the server refused (logged, not resent)
+     * @param dropped      readings dropped because a sensor's buffer was full
+     * @param abandoned    readings still unacknowledged when the sensors gave up
+     */
+    public record Outcome(int sensors, int finished, long produced, long acknowledged, long rejected, long dropped,
+                          long abandoned) {
+
+        /** True when every sensor ended and every reading it made was acknowledged. */
+        public boolean allDelivered() {
+            return finished == sensors && rejected == 0 && dropped == 0 && abandoned == 0
+                    && acknowledged == produced;
+        }
+
+        /** 0 when everything was delivered, 1 otherwise. */
+        public int exitCode() {
+            return allDelivered() ? 0 : 1;
+        }
+    }
+
+    private final EventLoop loop;
+    private final List<CapteurTCP> capteurs;
+    private final CountDownLatch finished;
+    private final LongAdder acknowledged = new LongAdder();
+    private final LongAdder rejected = new LongAdder();
+    private final LongAdder dropped = new LongAdder();
+    private final AtomicLong produced = new AtomicLong();
+    private final AtomicLong abandoned = new AtomicLong();
+
+    private CapteurFleet(List<String> ids, IntFunction<TemperatureSource> sources, CapteurSettings settings,
+                         LongSupplier clock) {
+        this.loop = new EventLoop("capteur-io");
+        this.finished = new CountDownLatch(ids.size());
+        this.capteurs = new ArrayList<>(ids.size());
+        CapteurTCP.Listener listener = new Listener();
+        long interval = settings.interval().toMillis();
+        for (int i = 0; i < ids.size(); i++) {
+            long phase = interval * i / ids.size();
+            capteurs.add(new CapteurTCP(ids.get(i), sources.apply(i), clock, settings, loop, listener, phase));
+        }
+    }
+
+    /**
+     * Creates and starts one sensor per identifier.
+     *
+     * @param sources the source of sensor {@code i} (0-based, in the order of {@code ids})
+     * @param clock   wall-clock epoch milliseconds for the readings' timestamps
+     */
+    public static CapteurFleet start(List<String> ids, IntFunction<TemperatureSource> sources,
+                                     CapteurSettings settings, LongSupplier clock) {
+        if (ids.isEmpty()) {
+            throw new IllegalArgumentException("at least one sensor");
+        }
+        CapteurFleet fleet = new CapteurFleet(ids, sources, settings, clock);
+        fleet.loop.start();
+        fleet.capteurs.forEach(CapteurTCP::start);
+        return fleet;
+    }
+
+    /** The identifiers {@code ID_1 .. ID_K} for K sensors, or just {@code ID} for one. */
+    public static List<String> ids(String id, int count) {
+        if (count == 1) {
+            return List.of(id);
+        }
+        List<String> ids = new ArrayList<>(count);
+        for (int i = 1; i <= count; i++) {
+            ids.add(id + "_" + i);
+        }
+        return ids;
+    }
+
+    /** Waits until every sensor has ended by itself; true if they did within {@code timeout}. */
+    public boolean awaitFinished(Duration timeout) throws InterruptedException {
+        return finished.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Waits without limit until every sensor has ended by itself. */
+    public void awaitFinished() throws InterruptedException {
+        finished.await();
+    }
+
+    /**
+     * Graceful stop: no more readings are made; waits up to {@code grace} for what is held to be acknowledged,
+     * then gives up on the rest.
+     */
+    public Outcome stop(Duration grace) throws InterruptedException {
+        capteurs.forEach(CapteurTCP::stop);
+        if (!awaitFinished(grace)) {
+            capteurs.forEach(CapteurTCP::abort);
+            finished.await(5, TimeUnit.SECONDS);
+        }
+        return outcome();
+    }
+
+    /** The figures so far (exact once every sensor has finished). */
+    public Outcome outcome() {
+        return new Outcome(capteurs.size(), capteurs.size() - (int) finished.getCount(), produced.get(),
+                acknowledged.sum(), rejected.sum(), dropped.sum(), abandoned.get());
+    }
+
+    /** Readings the server has acknowledged so far, for progress reports. Any thread. */
+    public long acknowledged() {
+        return acknowledged.sum();
+    }
+
+    public int size() {
+        return capteurs.size();
+    }
+
+    /** Gives up on whatever is not delivered and ends the loop thread. */
+    @Override
+    public void close() {
+        if (finished.getCount() > 0) {
+            capteurs.forEach(CapteurTCP::abort);
+            try {
+                finished.await(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        loop.close();
+    }
+
+    /** Called on the loop thread by every sensor. */
+    private final class Listener implements CapteurTCP.Listener {
+        @Override
+        public void acknowledged(CapteurTCP capteur, int readings) {
+            acknowledged.add(readings);
+        }
+
+        @Override
+        public void rejected(CapteurTCP capteur, Reading reading, String reason) {
+            rejected.increment();
+        }
+
+        @Override
+        public void dropped(CapteurTCP capteur) {
+            dropped.increment();
+        }
+
+        @Override
+        public void finished(CapteurTCP capteur) {
+            produced.addAndGet(capteur.produced());
+            abandoned.addAndGet(capteur.abandonedCount());
+            finished.countDown();
+        }
+    }
+}

@@ -1,0 +1,98 @@
+package fr.mesures.capteur;
+
+import fr.mesures.capteur.network.Backoff;
+import java.time.Duration;
+
+/**
+ * How a {@link CapteurTCP} measures and talks to the server. Built with {@link #builder(String, int)}; every
+ * setting has the default the command line documents.
+ *
+ * @param host           the server's host name or address, resolved again at every connection attempt
+ * @param port           the server's TCP port
+ * @param interval       time between two readings; {@link Duration#ZERO} measures as fast as the server takes them
+ * @param maxUnacked     the most readings kept while waiting for acknowledgements; beyond it the oldest is dropped
+ * @param connectTimeout how long a connection attempt may take
+ * @param ackTimeout     how long readings may wait for any acknowledgement before the server is taken for dead
+ * @param backoff        delays between connection attempts
+ */
+public record CapteurSettings(
+        String host,
+        int port,
+        Duration interval,
+        int maxUnacked,
+        Duration connectTimeout,
+        Duration ackTimeout,
+        Backoff.Policy backoff) {
+
+    public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(1);
+    public static final int DEFAULT_MAX_UNACKED = 10_000;
+    public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
+    public static final Duration DEFAULT_ACK_TIMEOUT = Duration.ofSeconds(30);
+
+    public CapteurSettings {
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException("port must be between 1 and 65535");
+        }
+        if (interval.isNegative()) {
+            throw new IllegalArgumentException("interval must not be negative");
+        }
+        if (maxUnacked < 1) {
+            throw new IllegalArgumentException("max-unacked must be at least 1");
+        }
+        if (connectTimeout.isNegative() || connectTimeout.isZero()) {
+            throw new IllegalArgumentException("connect timeout must be positive");
+        }
+        if (ackTimeout.isNegative() || ackTimeout.isZero()) {
+            throw new IllegalArgumentException("ack timeout must be positive");
+        }
+    }
+
+    public static Builder builder(String host, int port) {
+        return new Builder(host, port);
+    }
+
+    /** Builds {@link CapteurSettings} from the defaults. */
+    public static final class Builder {
+        private final String host;
+        private final int port;
+        private Duration interval = DEFAULT_INTERVAL;
+        private int maxUnacked = DEFAULT_MAX_UNACKED;
+        private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
+        private Duration ackTimeout = DEFAULT_ACK_TIMEOUT;
+        private Backoff.Policy backoff = Backoff.Policy.DEFAULT;
+
+        private Builder(String host, int port) {
+            this.host = host;
+            this.port = port;
+        }
+
+        public Builder interval(Duration interval) {
+            this.interval = interval;
+            return this;
+        }
+
+        public Builder maxUnacked(int maxUnacked) {
+            this.maxUnacked = maxUnacked;
+            return this;
+        }
+
+        public Builder connectTimeout(Duration connectTimeout) {
+            this.connectTimeout = connectTimeout;
+            return this;
+        }
+
+        public Builder ackTimeout(Duration ackTimeout) {
+            this.ackTimeout = ackTimeout;
+            return this;
+        }
+
+        public Builder backoff(Backoff.Policy backoff) {
+            this.backoff = backoff;
+            return this;
+        }
+
+        public CapteurSettings build() {
+            return new CapteurSettings(host, port, interval, maxUnacked, connectTimeout, ackTimeout, backoff);
+        }
+    }
+}

@@ -1,0 +1,507 @@
+package fr.mesures.capteur;
+
+import fr.mesures.capteur.network.Backoff;
+import fr.mesures.capteur.network.Connection;
+import fr.mesures.capteur.network.EventLoop;
+import fr.mesures.capteur.network.UnackedReadings;
+import fr.mesures.capteur.source.TemperatureSource;
+import fr.mesures.protocole.Reading;
+import fr.mesures.protocole.Reply;
+import fr.mesures.protocole.Timestamps;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.channels.CancelledKeyException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.UnresolvedAddressException;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A {@link Capteur} that delivers its readings to the server over TCP, and delivers every one of them as long as
+ * the server comes back: it asks for acknowledgements ({@code {"acks": true}}, value 1 of each connection), sends
+ * readings as NDJSON, keeps each one until an {@code {"ack": N}} covers it, and on any failure (refused, reset,
+ * closed, no acknowledgement for {@link CapteurSettings#ackTimeout()}) reconnects after a growing, jittered delay
+ * and sends the unacknowledged ones again. The server keys readings by {@code (capteur_id, timestamp)}, so a
+ * reading that was stored but not yet acknowledged when the connection died is stored once. A reading the server
+ * rejects ({@code {"error": ..., "index": K}}) is logged with the server's reason and not sent again.
+ *
+ * <p>It measures on its own schedule (every {@link CapteurSettings#interval()}, starting at a given phase so that
+ * many sensors spread out), or, with a zero interval or a source that paces itself (standard input), as fast as
+ * readings come while its buffer has room: then nothing is ever dropped, production simply waits.
+ *
+ * <p>Runs on an {@link EventLoop}: all its state is touched by the loop thread only. {@link #start()},
+ * {@link #stop()} and {@link #abort()} may be called from any thread; they hand the work to the loop.
+ */
+public class CapteurTCP extends Capteur {
+
+    /** What a sensor reports to whoever runs it. Called on the loop thread; must not block. */
+    public interface Listener {
+        default void acknowledged(CapteurTCP capteur, int readings) {
+        }
+
+        default void rejected(CapteurTCP capteur, Reading reading, String reason) {
+        }
+
+        default void dropped(CapteurTCP capteur) {
+        }
+
+        /** The sensor is done: its source ended or it was stopped, and nothing is left to deliver (or it gave up). */
+        default void finished(CapteurTCP capteur) {
+        }
+    }
+
+    private enum State { NEW, CONNECTING, CONNECTED, RETRY_WAIT, IDLE, FINISHED }
+
+    private static final Logger log = LoggerFactory.getLogger(CapteurTCP.class);
+    /** Readings made in one go when measuring as fast as possible, before letting the other sensors run. */
+    private static final int PUMP_CHUNK = 256;
+    private static final long DROP_LOG_PERIOD_MILLIS = 10_000;
+
+    private final CapteurSettings settings;
+    private final EventLoop loop;
+    private final Listener listener;
+    private final long phaseMillis;
+    private final boolean ticking;
+    private final long intervalMillis;
+    private final long watchdogMillis;
+    private final Backoff backoff;
+    private final UnackedReadings unacked;
+    // Set by the source's thread (if any) to coalesce its wake-ups; the only field touched off the loop thread.
+    private final AtomicBoolean wakeUpQueued = new AtomicBoolean();
+
+    private State state = State.NEW;
+    private Connection connection;
+    private boolean measuring = true;
+    private boolean pumpQueued;
+    private EventLoop.Timer tickTimer;
+    private EventLoop.Timer retryTimer;
+    private EventLoop.Timer watchdog;
+    private long nextTick;
+    private long stateSince;
+    private long waitingForAckSince;
+    private long lastDropLog = Long.MIN_VALUE;
+    private int failuresInARow;
+
+    private long produced;
+    private long acknowledged;
+    private long rejected;
+    private long abandoned;
+
+    /**
+     * @param phaseMillis delay before the first reading, so that sensors started together spread over the interval
+     */
+    public CapteurTCP(String id, TemperatureSource source, LongSupplier clock, CapteurSettings settings,
+                      EventLoop loop, Listener listener, long phaseMillis) {
+        super(id, source, clock);
+        this.settings = settings;
+        this.loop = loop;
+        this.listener = listener;
+        this.phaseMillis = Math.max(0, phaseMillis);
+        this.intervalMillis = settings.interval().toMillis();
+        this.ticking = intervalMillis > 0 && !source.selfPaced();
+        this.watchdogMillis = Math.max(10, Math.min(1000,
+                Math.min(settings.connectTimeout().toMillis(), settings.ackTimeout().toMillis()) / 4));
+        this.backoff = new Backoff(settings.backoff(), () -> ThreadLocalRandom.current().nextDouble());
+        this.unacked = new UnackedReadings(settings.maxUnacked());
+    }
+
+    /** Connects and starts measuring. Any thread. */
+    public void start() {
+        loop.execute(this::begin);
+    }
+
+    /** Stops measuring; the sensor finishes once what it holds is acknowledged. Any thread. */
+    public void stop() {
+        loop.execute(this::endMeasuring);
+    }
+
+    /** Gives up at once: what is not acknowledged is abandoned, and counted. Any thread. */
+    public void abort() {
+        loop.execute(() -> {
+            if (state != State.FINISHED) {
+                abandoned = unacked.size();
+                if (abandoned > 0) {
+                    log.warn("capteur {}: giving up with {} readings not acknowledged", id(), abandoned);
+                }
+                measuring = false;
+                finish();
+            }
+        });
+    }
+
+    // ---- measuring (loop thread) ----
+
+    private void begin() {
+        source().start(this::sourceAvailable);
+        watchdog = loop.schedule(watchdogMillis, this::watch);
+        if (ticking) {
+            nextTick = loop.now() + phaseMillis;
+            tickTimer = loop.scheduleAt(nextTick, this::tick);
+        } else {
+            queuePump();
+        }
+        connect();
+    }
+
+    /** Called by the source, from its own thread, when it has something after a poll found nothing. */
+    private void sourceAvailable() {
+        if (wakeUpQueued.compareAndSet(false, true)) {
+            loop.execute(() -> {
+                wakeUpQueued.set(false);
+                if (ticking) {
+                    checkSourceEnded();
+                } else {
+                    pump();
+                }
+            });
+        }
+    }
+
+    private void tick() {
+        tickTimer = null;
+        if (!measuring) {
+            return;
+        }
+        Reading reading = measure();
+        if (reading != null) {
+            keep(reading);
+            send();
+        }
+        if (checkSourceEnded()) {
+            return;
+        }
+        long now = loop.now();
+        nextTick += intervalMillis;
+        if (nextTick < now) {
+            nextTick = now; // late (a long pause): measure now, do not catch up with a burst
+        }
+        tickTimer = loop.scheduleAt(nextTick, this::tick);
+    }
+
+    private void queuePump() {
+        if (!pumpQueued) {
+            pumpQueued = true;
+            loop.execute(this::pump);
+        }
+    }
+
+    /** Measures while there is room, a chunk at a time. */
+    private void pump() {
+        pumpQueued = false;
+        if (!measuring) {
+            return;
+        }
+        int made = 0;
+        while (made < PUMP_CHUNK && !unacked.isFull()) {
+            Reading reading = measure();
+            if (reading == null) {
+                break;
+            }
+            keep(reading);
+            made++;
+        }
+        if (made > 0) {
+            send();
+        }
+        if (!checkSourceEnded() && made == PUMP_CHUNK && !unacked.isFull()) {
+            queuePump(); // more to do, after the other sensors had their turn
+        }
+    }
+
+    private void keep(Reading reading) {
+        produced++;
+        if (unacked.add(reading)) {
+            listener.dropped(this);
+            long now = loop.now();
+            if (lastDropLog == Long.MIN_VALUE || now - lastDropLog >= DROP_LOG_PERIOD_MILLIS) {
+                lastDropLog = now;
+                log.warn("capteur {}: {} readings wait for the server, the most kept (--max-unacked); dropped the"
+                        + " oldest ({} dropped so far)", id(), unacked.size(), unacked.dropped());
+            }
+        }
+    }
+
+    private boolean checkSourceEnded() {
+        if (measuring && sourceEnded()) {
+            log.debug("capteur {}: the source has ended after {} readings", id(), produced);
+            endMeasuring();
+        }
+        return !measuring;
+    }
+
+    private void endMeasuring() {
+        if (measuring) {
+            measuring = false;
+            if (tickTimer != null) {
+                tickTimer.cancel();
+                tickTimer = null;
+            }
+            source().close();
+        }
+        finishIfDelivered();
+    }
+
+    private void finishIfDelivered() {
+        if (!measuring && unacked.isEmpty() && state != State.FINISHED) {
+            finish();
+        }
+    }
+
+    private void finish() {
+        state = State.FINISHED;
+        for (EventLoop.Timer timer : new EventLoop.Timer[] {tickTimer, retryTimer, watchdog}) {
+            if (timer != null) {
+                timer.cancel();
+            }
+        }
+        closeConnection();
+        source().close();
+        long dropped = unacked.dropped();
+        if (dropped > 0 || rejected > 0) {
+            log.warn("capteur {}: finished; {} readings acknowledged, {} rejected by the server, {} dropped",
+                    id(), acknowledged, rejected, dropped);
+        } else {
+            log.debug("capteur {}: finished; {} readings acknowledged", id(), acknowledged);
+        }
+        listener.finished(this);
+    }
+
+    // ---- network (loop thread) ----
+
+    private void connect() {
+        retryTimer = null;
+        if (state == State.FINISHED) {
+            return;
+        }
+        state = State.CONNECTING;
+        stateSince = loop.now();
+        try {
+            connection = Connection.open(new InetSocketAddress(settings.host(), settings.port()), loop, this::ready);
+            if (connection.isConnected()) {
+                connected();
+            }
+        } catch (IOException | UnresolvedAddressException e) {
+            connection = null;
+            fail("cannot connect to " + server() + ": " + describe(e));
+        }
+    }
+
+    private void ready(SelectionKey key) {
+        Connection current = connection;
+        if (current == null || key != current.key()) {
+            return; // an event for a connection already given up
+        }
+        try {
+            if (state == State.CONNECTING) {
+                if (key.isConnectable() && current.finishConnect()) {
+                    connected();
+                }
+                return;
+            }
+            if (key.isReadable()) {
+                if (!current.read(loop.readBuffer(), this::reply)) {
+                    serverClosed();
+                    return;
+                }
+            }
+            if (connection == current && key.isValid() && key.isWritable()) {
+                send();
+            }
+        } catch (IOException e) {
+            if (connection == current) {
+                fail((state == State.CONNECTING ? "cannot connect to " + server() : "connection lost") + ": "
+                        + describe(e));
+            }
+        } catch (CancelledKeyException e) {
+            // The connection was closed while its events were being handled: already dealt with.
+        }
+    }
+
+    private void connected() {
+        state = State.CONNECTED;
+        stateSince = loop.now();
+        waitingForAckSince = stateSince;
+        if (failuresInARow > 0) {
+            log.info("capteur {}: connected to {} after {} failed attempts; sending {} unacknowledged readings",
+                    id(), server(), failuresInARow, unacked.size());
+        } else {
+            log.debug("capteur {}: connected to {}", id(), server());
+        }
+        failuresInARow = 0;
+        connection.append(Reply.ACKS_REQUEST); // value 1 of this connection; the buffer is empty so it fits
+        send();
+    }
+
+    /** Writes waiting readings until the socket is full or none is left. */
+    private void send() {
+        if (state == State.IDLE) {
+            connect(); // the server closed an idle connection; there is something to say again
+            return;
+        }
+        if (state != State.CONNECTED) {
+            return;
+        }
+        try {
+            while (true) {
+                if (!connection.flush()) {
+                    connection.wantWrite(true);
+                    return;
+                }
+                Reading next = unacked.nextToWrite();
+                if (next == null) {
+                    connection.wantWrite(false);
+                    return;
+                }
+                if (unacked.writtenCount() == 0) {
+                    waitingForAckSince = loop.now();
+                }
+                long index;
+                while (next != null && (index = connection.append(next.toJson())) > 0) {
+                    unacked.written(index);
+                    next = unacked.nextToWrite();
+                }
+            }
+        } catch (IOException e) {
+            fail("connection lost: " + describe(e));
+        }
+    }
+
+    private void reply(String line) {
+        Reply reply;
+        try {
+            reply = Reply.parse(line);
+        } catch (IllegalArgumentException e) {
+            log.debug("capteur {}: ignoring a line that is not a reply: {}", id(), line);
+            return;
+        }
+        if (reply instanceof Reply.Ack ack) {
+            acknowledged(ack.count());
+        } else if (reply instanceof Reply.Error error) {
+            serverError(error);
+        }
+    }
+
+    private void acknowledged(long upTo) {
+        int count = unacked.acknowledge(upTo);
+        waitingForAckSince = loop.now();
+        backoff.reset(); // the server works: a later failure starts again from short delays
+        if (count > 0) {
+            acknowledged += count;
+            listener.acknowledged(this, count);
+        }
+        finishIfDelivered();
+        if (state != State.FINISHED && measuring && !ticking) {
+            queuePump(); // room was made
+        }
+    }
+
+    private void serverError(Reply.Error error) {
+        if (error.index() > 0) {
+            Reading reading = unacked.reject(error.index());
+            if (reading == null) {
+                log.warn("capteur {}: the server reports an error for value {}: {}", id(), error.index(),
+                        error.message());
+                return;
+            }
+            rejected++;
+            listener.rejected(this, reading, error.message());
+            if (rejected <= 10 || rejected % 1000 == 0) {
+                log.warn("capteur {}: the server rejected the reading of {} ({} °C): {} ({} rejected so far)", id(),
+                        Timestamps.formatIso(reading.timestamp()), reading.temperature(), error.message(), rejected);
+            }
+        } else if (error.dropped() > 0) {
+            log.warn("capteur {}: the server left out {} error lines: {}", id(), error.dropped(), error.message());
+        } else {
+            log.warn("capteur {}: the server says: {}", id(), error.message());
+        }
+    }
+
+    private void serverClosed() {
+        if (unacked.isEmpty() && measuring) {
+            // Nothing outstanding (a long interval met the server's idle timeout): reconnect when there is
+            // something to send, not now.
+            closeConnection();
+            state = State.IDLE;
+            log.debug("capteur {}: the server closed the idle connection", id());
+            return;
+        }
+        fail("the server closed the connection");
+    }
+
+    private void fail(String reason) {
+        closeConnection();
+        int resend = unacked.rewind();
+        if (state == State.FINISHED) {
+            return;
+        }
+        failuresInARow++;
+        long delay = backoff.nextDelayMillis();
+        if (failuresInARow == 1) {
+            log.warn("capteur {}: {}; {} readings not acknowledged ({} to send again), retrying in {} ms", id(),
+                    reason, unacked.size(), resend, delay);
+        } else {
+            log.debug("capteur {}: {} (attempt {}); retrying in {} ms", id(), reason, failuresInARow, delay);
+        }
+        state = State.RETRY_WAIT;
+        stateSince = loop.now();
+        retryTimer = loop.schedule(delay, this::connect);
+    }
+
+    private void closeConnection() {
+        if (connection != null) {
+            connection.close();
+            connection = null;
+        }
+    }
+
+    /** Periodic check for a connection attempt that hangs or a server that stopped acknowledging. */
+    private void watch() {
+        if (state == State.FINISHED) {
+            return;
+        }
+        long now = loop.now();
+        if (state == State.CONNECTING && now - stateSince >= settings.connectTimeout().toMillis()) {
+            fail("no connection to " + server() + " after " + settings.connectTimeout().toMillis() + " ms");
+        } else if (state == State.CONNECTED && unacked.writtenCount() > 0
+                && now - waitingForAckSince >= settings.ackTimeout().toMillis()) {
+            fail("no acknowledgement for " + (now - waitingForAckSince) + " ms while " + unacked.writtenCount()
+                    + " readings are outstanding");
+        }
+        watchdog = loop.schedule(watchdogMillis, this::watch);
+    }
+
+    private String server() {
+        return settings.host() + ":" + settings.port();
+    }
+
+    private static String describe(Throwable e) {
+        String message = e.getMessage();
+        return message == null ? e.getClass().getSimpleName() : message;
+    }
+
+    // ---- figures, read on the loop thread or after it has stopped ----
+
+    public long produced() {
+        return produced;
+    }
+
+    public long acknowledgedCount() {
+        return acknowledged;
+    }
+
+    public long rejectedCount() {
+        return rejected;
+    }
+
+    public long droppedCount() {
+        return unacked.dropped();
+    }
+
+    /** Readings still held when the sensor gave up. */
+    public long abandonedCount() {
+        return abandoned;
+    }
+}

@@ -1,0 +1,329 @@
+package fr.mesures.capteur.cli;
+
+import fr.mesures.capteur.CapteurFleet;
+import fr.mesures.capteur.CapteurSettings;
+import fr.mesures.capteur.network.Backoff;
+import fr.mesures.capteur.source.LimitedSource;
+import fr.mesures.capteur.source.ReplayedTemperatures;
+import fr.mesures.capteur.source.SimulatedTemperatures;
+import fr.mesures.capteur.source.TemperatureSource;
+import fr.mesures.capteur.source.TypedTemperatures;
+import fr.mesures.protocole.CapteurIds;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.IntFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * The {@code capteur} command: runs one sensor or K sensors against a server until their readings are all
+ * acknowledged (with {@code --count}, or when the source ends) or until SIGTERM. Every option can also be set by
+ * an environment variable, for containers.
+ *
+ * <p>Exit codes: 0 when every reading made was acknowledged, 1 when some were not (given up, dropped because the
+ * buffer was full, or rejected by the server), 2 for a bad command line.
+ */
+@Command(name = "capteur", mixinStandardHelpOptions = true, version = "capteur 0.1.0",
+        sortOptions = false, usageHelpAutoWidth = true,
+        description = "Sends temperature readings to the server and makes sure each one is stored.",
+        footer = {"", "Every option can be set by its environment variable (shown in brackets).",
+                "Exit codes: 0 all readings acknowledged, 1 some were not, 2 bad command line."})
+public final class CapteurCommand implements Callable<Integer> {
+
+    private static final Logger log = LoggerFactory.getLogger(CapteurCommand.class);
+
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--server", paramLabel = "HOST:PORT", converter = ServerAddress.Converter.class,
+            defaultValue = "${env:CAPTEUR_SERVER:-localhost:5050}",
+            description = "The server [CAPTEUR_SERVER] (default: ${DEFAULT-VALUE}).")
+    private ServerAddress server;
+
+    @Option(names = "--id", paramLabel = "ID", defaultValue = "${env:CAPTEUR_ID}",
+            description = "The sensor's identifier; with --sensors K > 1 the sensors are ID_1 .. ID_K"
+                    + " [CAPTEUR_ID] (default: the host name).")
+    private String id;
+
+    @Option(names = "--interval", paramLabel = "DURATION", converter = DurationConverter.class,
+            defaultValue = "${env:CAPTEUR_INTERVAL:-1s}",
+            description = "Time between two readings of a sensor: 250ms, 1s, 5m; 0 = as fast as the server takes"
+                    + " them [CAPTEUR_INTERVAL] (default: ${DEFAULT-VALUE}).")
+    private Duration interval;
+
+    @Option(names = "--count", paramLabel = "N", defaultValue = "${env:CAPTEUR_COUNT}",
+            description = "Make N readings per sensor, wait until all are acknowledged, then exit [CAPTEUR_COUNT]"
+                    + " (default: until stopped or until the source ends).")
+    private Long count;
+
+    @Option(names = "--give-up-after", paramLabel = "DURATION", converter = DurationConverter.class,
+            defaultValue = "${env:CAPTEUR_GIVE_UP_AFTER}",
+            description = "Exit 1 if the readings are not all acknowledged by then [CAPTEUR_GIVE_UP_AFTER].")
+    private Duration giveUpAfter;
+
+    @Option(names = "--sensors", paramLabel = "K", defaultValue = "${env:CAPTEUR_SENSORS:-1}",
+            description = "How many sensors this process runs, each with its own connection [CAPTEUR_SENSORS]"
+                    + " (default: ${DEFAULT-VALUE}).")
+    private int sensors;
+
+    @Option(names = "--source", paramLabel = "SOURCE", converter = SourceSpec.Converter.class,
+            defaultValue = "${env:CAPTEUR_SOURCE:-simulated}",
+            description = "simulated, stdin (one temperature per line) or replay:FILE (CSV or NDJSON)"
+                    + " [CAPTEUR_SOURCE] (default: ${DEFAULT-VALUE}).")
+    private SourceSpec source;
+
+    @Option(names = "--seed", paramLabel = "SEED", defaultValue = "${env:CAPTEUR_SEED}",
+            description = "Seed of the simulated temperatures, to get the same ones again [CAPTEUR_SEED]"
+                    + " (default: random, and logged).")
+    private Long seed;
+
+    @Option(names = "--max-unacked", paramLabel = "N", defaultValue = "${env:CAPTEUR_MAX_UNACKED:-10000}",
+            description = "Most readings a sensor keeps while waiting for acknowledgements; when full the oldest"
+                    + " is dropped [CAPTEUR_MAX_UNACKED] (default: ${DEFAULT-VALUE}).")
+    private int maxUnacked;
+
+    @Option(names = "--connect-timeout", paramLabel = "DURATION", converter = DurationConverter.class,
+            defaultValue = "${env:CAPTEUR_CONNECT_TIMEOUT:-5s}",
+            description = "Longest wait for a connection [CAPTEUR_CONNECT_TIMEOUT] (default: ${DEFAULT-VALUE}).")
+    private Duration connectTimeout;
+
+    @Option(names = "--ack-timeout", paramLabel = "DURATION", converter = DurationConverter.class,
+            defaultValue = "${env:CAPTEUR_ACK_TIMEOUT:-30s}",
+            description = "Readings waiting this long without any acknowledgement mean the server is dead:"
+                    + " reconnect [CAPTEUR_ACK_TIMEOUT] (default: ${DEFAULT-VALUE}).")
+    private Duration ackTimeout;
+
+    @Option(names = "--max-backoff", paramLabel = "DURATION", converter = DurationConverter.class,
+            defaultValue = "${env:CAPTEUR_MAX_BACKOFF:-10s}",
+            description = "Longest delay between two connection attempts [CAPTEUR_MAX_BACKOFF]"
+                    + " (default: ${DEFAULT-VALUE}).")
+    private Duration maxBackoff;
+
+    @Option(names = "--stop-timeout", paramLabel = "DURATION", converter = DurationConverter.class,
+            defaultValue = "${env:CAPTEUR_STOP_TIMEOUT:-5s}",
+            description = "On SIGTERM, how long to wait for the last acknowledgements [CAPTEUR_STOP_TIMEOUT]"
+                    + " (default: ${DEFAULT-VALUE}).")
+    private Duration stopTimeout;
+
+    private final InputStream stdin;
+
+    public CapteurCommand() {
+        this(System.in);
+    }
+
+    /** @param stdin what {@code --source stdin} reads */
+    public CapteurCommand(InputStream stdin) {
+        this.stdin = stdin;
+    }
+
+    /** A command line ready to execute, whose bad usage is one line on standard error and exit code 2. */
+    public static CommandLine commandLine(CapteurCommand command) {
+        CommandLine cl = new CommandLine(command);
+        cl.setParameterExceptionHandler(CapteurCommand::badUsage);
+        cl.setExecutionExceptionHandler((e, line, parsed) -> {
+            line.getErr().println("capteur: " + e.getMessage());
+            log.debug("failure", e);
+            return 1;
+        });
+        return cl;
+    }
+
+    private static int badUsage(ParameterException e, String[] args) {
+        PrintWriter err = e.getCommandLine().getErr();
+        String message = e.getMessage() == null ? e.toString() : e.getMessage().replace('\n', ' ').strip();
+        err.println("capteur: " + message + " (see --help)");
+        err.flush();
+        return 2;
+    }
+
+    @Override
+    public Integer call() throws InterruptedException {
+        validate();
+        List<String> ids = CapteurFleet.ids(baseId(), sensors);
+        long baseSeed = seed != null ? seed : ThreadLocalRandom.current().nextLong();
+        CapteurSettings settings = CapteurSettings.builder(server.host(), server.port())
+                .interval(interval)
+                .maxUnacked(maxUnacked)
+                .connectTimeout(connectTimeout)
+                .ackTimeout(ackTimeout)
+                .backoff(new Backoff.Policy(
+                        Duration.ofMillis(Math.min(Backoff.Policy.DEFAULT.initial().toMillis(), maxBackoff.toMillis())),
+                        maxBackoff))
+                .build();
+        describe(ids, baseSeed);
+        CapteurFleet fleet = CapteurFleet.start(ids, sources(baseSeed), settings, System::currentTimeMillis);
+        return runUntilDone(fleet);
+    }
+
+    private void validate() {
+        if (sensors < 1) {
+            throw usage("--sensors must be at least 1, got " + sensors);
+        }
+        if (count != null && count < 0) {
+            throw usage("--count must not be negative, got " + count);
+        }
+        if (maxUnacked < 1) {
+            throw usage("--max-unacked must be at least 1, got " + maxUnacked);
+        }
+        if (giveUpAfter != null && giveUpAfter.isZero()) {
+            throw usage("--give-up-after must be longer than 0");
+        }
+        if (connectTimeout.isZero() || ackTimeout.isZero() || maxBackoff.isZero()) {
+            throw usage("--connect-timeout, --ack-timeout and --max-backoff must be longer than 0");
+        }
+        if (source instanceof SourceSpec.Stdin && sensors > 1) {
+            throw usage("--source stdin feeds one sensor: use it without --sensors");
+        }
+        if (source instanceof SourceSpec.Replay replay && !Files.isReadable(replay.file())) {
+            throw usage("cannot read the replay file " + replay.file());
+        }
+        String base = baseId();
+        String longest = sensors == 1 ? base : base + "_" + sensors;
+        if (!CapteurIds.isValid(longest)) {
+            throw usage("--id: " + CapteurIds.problem(longest));
+        }
+    }
+
+    private ParameterException usage(String message) {
+        return new ParameterException(spec.commandLine(), message);
+    }
+
+    private String baseId() {
+        if (id != null && !id.isBlank()) {
+            return id.strip();
+        }
+        return hostName();
+    }
+
+    /** The host name, so that scaled containers get different identifiers without configuration. */
+    static String hostName() {
+        String name = System.getenv("HOSTNAME");
+        if (name == null || name.isBlank()) {
+            try {
+                name = InetAddress.getLocalHost().getHostName();
+            } catch (java.io.IOException e) {
+                name = "capteur";
+            }
+        }
+        return name.strip();
+    }
+
+    private IntFunction<TemperatureSource> sources(long baseSeed) {
+        // Opened now, not on the loop thread, so that an unreadable file is reported before anything starts.
+        List<ReplayedTemperatures> replays = source instanceof SourceSpec.Replay replay
+                ? openReplays(replay, sensors) : List.of();
+        return i -> {
+            TemperatureSource s;
+            if (source instanceof SourceSpec.Replay) {
+                s = replays.get(i);
+            } else if (source instanceof SourceSpec.Stdin) {
+                s = new TypedTemperatures(stdin);
+            } else {
+                s = new SimulatedTemperatures(baseSeed + i);
+            }
+            return count == null ? s : new LimitedSource(s, count);
+        };
+    }
+
+    private List<ReplayedTemperatures> openReplays(SourceSpec.Replay replay, int k) {
+        var list = new java.util.ArrayList<ReplayedTemperatures>(k);
+        try {
+            for (int i = 0; i < k; i++) {
+                list.add(ReplayedTemperatures.open(replay.file()));
+            }
+        } catch (IllegalArgumentException e) {
+            list.forEach(ReplayedTemperatures::close);
+            throw usage(e.getMessage());
+        }
+        return list;
+    }
+
+    private void describe(List<String> ids, long baseSeed) {
+        String who = ids.size() == 1 ? ids.get(0) : ids.size() + " sensors " + ids.get(0) + " .. "
+                + ids.get(ids.size() - 1);
+        String pace = source instanceof SourceSpec.Stdin ? "as typed"
+                : interval.isZero() ? "as fast as possible" : "every " + interval.toString().substring(2).toLowerCase();
+        String what = source instanceof SourceSpec.Simulated ? "simulated temperatures (--seed " + baseSeed + ")"
+                : source.toString();
+        log.info("{} sending {} to {}, {}{}", who, what, server, pace,
+                count == null ? "" : ", " + count + " readings each");
+        if (source instanceof SourceSpec.Stdin && System.console() != null) {
+            spec.commandLine().getErr().println("Type a temperature in °C and press Enter; Ctrl-D to finish.");
+            spec.commandLine().getErr().flush();
+        }
+    }
+
+    /** Waits for the sensors to finish, for the give-up deadline, or for SIGTERM, whichever comes first. */
+    private int runUntilDone(CapteurFleet fleet) throws InterruptedException {
+        AtomicReference<CapteurFleet.Outcome> stoppedBySignal = new AtomicReference<>();
+        CountDownLatch hookDone = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            try {
+                log.info("stopping: waiting up to {} ms for the last acknowledgements", stopTimeout.toMillis());
+                CapteurFleet.Outcome outcome = fleet.stop(stopTimeout);
+                stoppedBySignal.set(outcome);
+                report(outcome);
+                fleet.close();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                hookDone.countDown();
+            }
+        }, "capteur-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        boolean finished;
+        try {
+            if (giveUpAfter == null) {
+                fleet.awaitFinished();
+                finished = true;
+            } else {
+                finished = fleet.awaitFinished(giveUpAfter);
+            }
+        } finally {
+            if (!removeHook(hook)) {
+                hookDone.await(); // SIGTERM arrived: the hook owns the ending
+            }
+        }
+        if (stoppedBySignal.get() != null) {
+            return stoppedBySignal.get().exitCode();
+        }
+        if (!finished) {
+            log.error("giving up after {} ms: the readings are not all acknowledged", giveUpAfter.toMillis());
+        }
+        fleet.close();
+        CapteurFleet.Outcome outcome = fleet.outcome();
+        report(outcome);
+        return outcome.exitCode();
+    }
+
+    private static boolean removeHook(Thread hook) {
+        try {
+            return Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException e) {
+            return false; // shutdown in progress
+        }
+    }
+
+    private static void report(CapteurFleet.Outcome o) {
+        if (o.allDelivered()) {
+            log.info("done: {} readings made, all acknowledged by the server", o.produced());
+        } else {
+            log.warn("done: {} readings made, {} acknowledged, {} rejected by the server, {} dropped (buffer full),"
+                    + " {} abandoned", o.produced(), o.acknowledged(), o.rejected(), o.dropped(), o.abandoned());
+        }
+    }
+}

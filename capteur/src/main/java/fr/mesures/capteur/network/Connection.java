@@ -1,0 +1,149 @@
+package fr.mesures.capteur.network;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
+import java.util.function.Consumer;
+
+/**
+ * One TCP connection of a sensor to the server, non-blocking, on an {@link EventLoop}: the socket, the bytes
+ * waiting to be written, the number of values written so far (the server counts them from 1 on every
+ * connection), and the unfinished reply line. Loop thread only.
+ */
+public final class Connection {
+
+    /** Enough for about a hundred readings; a thousand sensors keep 8 MiB of these in all. */
+    private static final int OUT_BUFFER_BYTES = 8 * 1024;
+
+    private final SocketChannel channel;
+    private final SelectionKey key;
+    private final ByteBuffer out = ByteBuffer.allocate(OUT_BUFFER_BYTES);
+    private final ReplyLines replies = new ReplyLines();
+    private long valuesWritten;
+    private boolean connected;
+
+    private Connection(SocketChannel channel, SelectionKey key) {
+        this.channel = channel;
+        this.key = key;
+    }
+
+    /** Starts connecting; {@link #finishConnect()} completes it when the key is connectable. */
+    public static Connection open(InetSocketAddress server, EventLoop loop, EventLoop.Handler handler)
+            throws IOException {
+        SocketChannel channel = SocketChannel.open();
+        try {
+            channel.configureBlocking(false);
+            // Readings are small and should leave now, not wait for the next one to fill a packet.
+            channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            channel.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
+            boolean connected = channel.connect(server);
+            SelectionKey key = loop.register(channel, connected ? SelectionKey.OP_READ : SelectionKey.OP_CONNECT,
+                    handler);
+            Connection connection = new Connection(channel, key);
+            connection.connected = connected;
+            return connection;
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            throw e;
+        }
+    }
+
+    public boolean isConnected() {
+        return connected;
+    }
+
+    /** @return true when connected; false while the handshake is still under way */
+    public boolean finishConnect() throws IOException {
+        if (!connected && channel.finishConnect()) {
+            connected = true;
+            key.interestOps(SelectionKey.OP_READ);
+        }
+        return connected;
+    }
+
+    public SelectionKey key() {
+        return key;
+    }
+
+    /**
+     * Queues one value (a line of JSON, ASCII) for writing.
+     *
+     * @return the value's number on this connection, or -1 when the buffer has no room for it now
+     */
+    public long append(String json) {
+        int length = json.length();
+        if (length > out.remaining()) {
+            return -1;
+        }
+        for (int i = 0; i < length; i++) {
+            // Identifiers are ASCII by the protocol's rule and numbers are ASCII, so a char is a byte.
+            out.put((byte) json.charAt(i));
+        }
+        return ++valuesWritten;
+    }
+
+    /**
+     * Writes what the socket takes now.
+     *
+     * @return true when nothing is left to write
+     */
+    public boolean flush() throws IOException {
+        if (out.position() == 0) {
+            return true;
+        }
+        out.flip();
+        try {
+            channel.write(out);
+        } finally {
+            out.compact();
+        }
+        return out.position() == 0;
+    }
+
+    /** Asks to be told when the socket can take more bytes (or stops asking). */
+    public void wantWrite(boolean want) {
+        if (key.isValid()) {
+            int ops = want ? SelectionKey.OP_READ | SelectionKey.OP_WRITE : SelectionKey.OP_READ;
+            if (key.interestOps() != ops) {
+                key.interestOps(ops);
+            }
+        }
+    }
+
+    /**
+     * Reads what has arrived and hands each complete reply line to {@code lines}.
+     *
+     * @param scratch a buffer to read into, shared by the loop
+     * @return false when the server closed its side
+     */
+    public boolean read(ByteBuffer scratch, Consumer<String> lines) throws IOException {
+        while (true) {
+            scratch.clear();
+            int n = channel.read(scratch);
+            if (n < 0) {
+                return false;
+            }
+            if (n == 0) {
+                return true;
+            }
+            scratch.flip();
+            replies.feed(scratch, lines);
+            if (!channel.isOpen() || n < scratch.capacity()) {
+                return true;
+            }
+        }
+    }
+
+    /** Closes the socket; unread replies and unwritten bytes are discarded. */
+    public void close() {
+        key.cancel();
+        try {
+            channel.close();
+        } catch (IOException e) {
+            // Nothing to do: the sensor already treats this connection as gone.
+        }
+    }
+}

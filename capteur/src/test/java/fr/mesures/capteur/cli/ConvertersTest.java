@@ -1,0 +1,47 @@
+package fr.mesures.capteur.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+class ConvertersTest {
+
+    @Test
+    void durationsAreReadAsPeopleWriteThem() {
+        assertThat(DurationConverter.parse("250ms")).isEqualTo(Duration.ofMillis(250));
+        assertThat(DurationConverter.parse("1s")).isEqualTo(Duration.ofSeconds(1));
+        assertThat(DurationConverter.parse("5m")).isEqualTo(Duration.ofMinutes(5));
+        assertThat(DurationConverter.parse("2h")).isEqualTo(Duration.ofHours(2));
+        assertThat(DurationConverter.parse("0")).isEqualTo(Duration.ZERO);
+        assertThat(DurationConverter.parse("PT1.5S")).isEqualTo(Duration.ofMillis(1500));
+        for (String bad : new String[] {"1", "-1s", "1 day", "s", "PT-1S", ""}) {
+            assertThatThrownBy(() -> DurationConverter.parse(bad)).as(bad)
+                    .isInstanceOf(CommandLine.TypeConversionException.class);
+        }
+    }
+
+    @Test
+    void serverAddressesTakeHostsPortsAndIpv6() {
+        assertThat(ServerAddress.parse("localhost:5050")).isEqualTo(new ServerAddress("localhost", 5050));
+        assertThat(ServerAddress.parse("10.0.0.1")).isEqualTo(new ServerAddress("10.0.0.1", 5050));
+        assertThat(ServerAddress.parse("[::1]:6000")).isEqualTo(new ServerAddress("::1", 6000));
+        assertThat(ServerAddress.parse("[::1]:6000").toString()).isEqualTo("[::1]:6000");
+        for (String bad : new String[] {"host:", ":5050", "host:0", "host:70000", "host:port", "::1", "[::1"}) {
+            assertThatThrownBy(() -> ServerAddress.parse(bad)).as(bad)
+                    .isInstanceOf(CommandLine.TypeConversionException.class);
+        }
+    }
+
+    @Test
+    void sourcesAreNamed() {
+        assertThat(SourceSpec.parse("simulated")).isEqualTo(new SourceSpec.Simulated());
+        assertThat(SourceSpec.parse("stdin")).isEqualTo(new SourceSpec.Stdin());
+        assertThat(SourceSpec.parse("replay:data/a.csv")).isEqualTo(new SourceSpec.Replay(Path.of("data/a.csv")));
+        assertThatThrownBy(() -> SourceSpec.parse("replay:")).isInstanceOf(CommandLine.TypeConversionException.class);
+        assertThatThrownBy(() -> SourceSpec.parse("random")).isInstanceOf(CommandLine.TypeConversionException.class);
+    }
+}
