@@ -1,0 +1,166 @@
+package fr.mesures.protocole;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class ReadingDecoderTest {
+
+    private final ReadingDecoder decoder = new ReadingDecoder(ReadingRules.DEFAULT);
+
+    record Rejected(int element, RejectReason reason, String message) {
+    }
+
+    static final class Collected implements ReadingDecoder.Sink {
+        final List<Reading> readings = new ArrayList<>();
+        final List<Rejected> rejected = new ArrayList<>();
+        final List<Boolean> acks = new ArrayList<>();
+        final List<Long> rawTimestamps = new ArrayList<>();
+
+        @Override
+        public void reading(String capteurId, double temperature, long timestamp) {
+            readings.add(new Reading(capteurId, temperature, timestamp));
+            rawTimestamps.add(timestamp);
+        }
+
+        @Override
+        public void rejected(int element, RejectReason reason, String message) {
+            rejected.add(new Rejected(element, reason, message));
+        }
+
+        @Override
+        public void acksRequested(boolean on) {
+            acks.add(on);
+        }
+    }
+
+    private Collected decode(String json) {
+        byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
+        var sink = new Collected();
+        decoder.decode(bytes, 0, bytes.length, sink);
+        return sink;
+    }
+
+    @Test
+    void decodesTheExercisesExampleAsPrinted() {
+        var out = decode("{\n  \"capteur_id\": \"capteur_1\",\n  \"temperature\": 23.5\n}");
+        assertThat(out.rejected).isEmpty();
+        assertThat(out.readings).containsExactly(new Reading("capteur_1", 23.5, Reading.NO_TIMESTAMP));
+    }
+
+    @Test
+    void readsEpochAndIsoTimestampsAsTheSameInstant() {
+        var epoch = decode("{\"capteur_id\":\"a\",\"temperature\":1,\"timestamp\":1764000000123}");
+        var iso = decode("{\"capteur_id\":\"a\",\"temperature\":1,\"timestamp\":\"2025-11-24T17:00:00.123+01:00\"}");
+        var zulu = decode("{\"capteur_id\":\"a\",\"temperature\":1,\"timestamp\":\"2025-11-24T16:00:00.123456Z\"}");
+        assertThat(epoch.rawTimestamps).containsExactly(1764000000123L);
+        assertThat(iso.rawTimestamps).containsExactly(1764000000123L);
+        assertThat(zulu.rawTimestamps).containsExactly(1764000000123L);
+    }
+
+    @Test
+    void ignoresUnknownFieldsWhateverTheirShape() {
+        var out = decode("{\"unit\":\"C\",\"capteur_id\":\"a\",\"meta\":{\"x\":[1,2,{\"y\":null}]},\"temperature\":-4}");
+        assertThat(out.readings).containsExactly(new Reading("a", -4, Reading.NO_TIMESTAMP));
+    }
+
+    @Test
+    void storesTheValidElementsOfABatchAndNamesTheInvalidOnes() {
+        var out = decode("[{\"capteur_id\":\"a\",\"temperature\":1},{\"capteur_id\":\"b\"},42,"
+                + "{\"capteur_id\":\"c\",\"temperature\":3}]");
+        assertThat(out.readings).extracting(Reading::capteurId).containsExactly("a", "c");
+        assertThat(out.rejected).extracting(Rejected::element, Rejected::reason).containsExactly(
+                org.assertj.core.groups.Tuple.tuple(2, RejectReason.MISSING_FIELD),
+                org.assertj.core.groups.Tuple.tuple(3, RejectReason.NOT_A_READING));
+        assertThat(out.rejected.get(0).message()).startsWith("element 2: temperature is missing");
+    }
+
+    @Test
+    void rejectsAWholeBatchThatIsNotValidJson() {
+        var out = decode("[{\"capteur_id\":\"a\",\"temperature\":1},{\"capteur_id\":\"b\",\"temperature\":2]");
+        assertThat(out.readings).isEmpty();
+        assertThat(out.rejected).singleElement().satisfies(r -> {
+            assertThat(r.element()).isZero();
+            assertThat(r.reason()).isEqualTo(RejectReason.MALFORMED_JSON);
+        });
+    }
+
+    @Test
+    void recognisesTheAcksRequest() {
+        assertThat(decode("{\"acks\": true}").acks).containsExactly(true);
+        assertThat(decode("{\"acks\": false}").acks).containsExactly(false);
+        var notAcks = decode("{\"acks\": true, \"capteur_id\": \"a\", \"temperature\": 2}");
+        assertThat(notAcks.acks).isEmpty();
+        assertThat(notAcks.readings).hasSize(1);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            {"temperature": 1}                                           | MISSING_FIELD     | capteur_id is missing
+            {"capteur_id": "a"}                                          | MISSING_FIELD     | temperature is missing
+            {"capteur_id": "a", "temperature": "23.5"}                   | WRONG_TYPE        | temperature must be a number, got a string
+            {"capteur_id": "a", "temperature": null}                     | WRONG_TYPE        | temperature must be a number, got null
+            {"capteur_id": 7, "temperature": 1}                          | WRONG_TYPE        | capteur_id must be a string, got a number
+            {"capteur_id": "", "temperature": 1}                         | INVALID_ID        | capteur_id must not be empty
+            {"capteur_id": "a b", "temperature": 1}                      | INVALID_ID        | capteur_id may only contain
+            {"capteur_id": "é", "temperature": 1}                        | INVALID_ID        | capteur_id may only contain
+            {"capteur_id": "a", "temperature": -273.16}                  | OUT_OF_RANGE      | below absolute zero
+            {"capteur_id": "a", "temperature": 1000.5}                   | OUT_OF_RANGE      | above the maximum
+            {"capteur_id": "a", "temperature": 1e400}                    | OUT_OF_RANGE      | finite
+            {"capteur_id": "a", "temperature": 1, "timestamp": -1}       | INVALID_TIMESTAMP | outside
+            {"capteur_id": "a", "temperature": 1, "timestamp": 1.5}      | INVALID_TIMESTAMP | must be epoch milliseconds
+            {"capteur_id": "a", "temperature": 1, "timestamp": 99999999999999999999} | INVALID_TIMESTAMP | outside
+            {"capteur_id": "a", "temperature": 1, "timestamp": "yesterday"} | INVALID_TIMESTAMP | not an ISO-8601 time
+            {"capteur_id": "a", "temperature": 1, "timestamp": "2025-11-24T12:00:00"} | INVALID_TIMESTAMP | not an ISO-8601 time
+            {"capteur_id": "a", "temperature": 1, "capteur_id": "b"}     | MALFORMED_JSON    | Duplicate field
+            {"capteur_id": "a", "temperature": 1,}                       | MALFORMED_JSON    | malformed JSON
+            {"capteur_id": "a", "temperature": 01}                       | MALFORMED_JSON    | malformed JSON
+            {"capteur_id": "a", "temperature": NaN}                      | MALFORMED_JSON    | malformed JSON
+            "just a string"                                              | NOT_A_READING     | must be a JSON object
+            {"capteur_id": "a", "temperature": 1} {"capteur_id": "b", "temperature": 1} | MALFORMED_JSON | more than one JSON value
+            """)
+    void rejectsBadReadingsWithAReasonForAPerson(String json, RejectReason reason, String message) {
+        var out = decode(json);
+        assertThat(out.readings).isEmpty();
+        assertThat(out.rejected).singleElement().satisfies(r -> {
+            assertThat(r.reason()).isEqualTo(reason);
+            assertThat(r.message()).contains(message);
+        });
+    }
+
+    @Test
+    void rejectsNestingDeeperThanTheLimit() {
+        var out = decode("{\"capteur_id\":\"a\",\"temperature\":1,\"x\":" + "[".repeat(100) + "]".repeat(100) + "}");
+        assertThat(out.rejected).singleElement().extracting(Rejected::reason).isEqualTo(RejectReason.MALFORMED_JSON);
+    }
+
+    @Test
+    void rejectsInvalidUtf8InsideAString() {
+        byte[] bytes = "{\"capteur_id\":\"a\",\"temperature\":1,\"note\":\"x\"}".getBytes(StandardCharsets.UTF_8);
+        bytes[bytes.length - 3] = (byte) 0xC3;
+        var sink = new Collected();
+        decoder.decode(bytes, 0, bytes.length, sink);
+        assertThat(sink.rejected).singleElement().extracting(Rejected::reason).isEqualTo(RejectReason.MALFORMED_JSON);
+    }
+
+    @Test
+    void givesTheSameStringInstanceForARepeatedIdentifier() {
+        var first = decode("{\"capteur_id\":\"capteur_42\",\"temperature\":1}");
+        var second = decode("{\"capteur_id\":\"capteur_42\",\"temperature\":2}");
+        assertThat(second.readings.get(0).capteurId()).isSameAs(first.readings.get(0).capteurId());
+    }
+
+    @Test
+    void honoursTheConfiguredMaximum() {
+        var strict = new ReadingDecoder(new ReadingRules(50));
+        byte[] bytes = "{\"capteur_id\":\"a\",\"temperature\":50.5}".getBytes(StandardCharsets.UTF_8);
+        var sink = new Collected();
+        strict.decode(bytes, 0, bytes.length, sink);
+        assertThat(sink.rejected).singleElement().extracting(Rejected::reason).isEqualTo(RejectReason.OUT_OF_RANGE);
+    }
+}
