@@ -59,6 +59,7 @@ public final class CapteurFleet implements AutoCloseable {
     private final LongAdder acknowledged = new LongAdder();
     private final LongAdder rejected = new LongAdder();
     private final LongAdder dropped = new LongAdder();
+    private final LongAdder connectionFailures = new LongAdder();
     private final AtomicLong produced = new AtomicLong();
     private final AtomicLong abandoned = new AtomicLong();
 
@@ -138,6 +139,11 @@ public final class CapteurFleet implements AutoCloseable {
         return acknowledged.sum();
     }
 
+    /** Failed connection attempts and lost connections so far, all sensors together. Any thread. */
+    public long connectionFailures() {
+        return connectionFailures.sum();
+    }
+
     public int size() {
         return capteurs.size();
     }
@@ -171,6 +177,11 @@ public final class CapteurFleet implements AutoCloseable {
         @Override
         public void dropped(CapteurTCP capteur) {
             dropped.increment();
+        }
+
+        @Override
+        public void connectionFailed(CapteurTCP capteur) {
+            connectionFailures.increment();
         }
 
         @Override

@@ -48,6 +48,10 @@ public class CapteurTCP extends Capteur {
         default void dropped(CapteurTCP capteur) {
         }
 
+        /** A connection attempt failed or a connection was lost; the sensor will try again. */
+        default void connectionFailed(CapteurTCP capteur) {
+        }
+
         /** The sensor is done: its source ended or it was stopped, and nothing is left to deliver (or it gave up). */
         default void finished(CapteurTCP capteur) {
         }
@@ -438,6 +442,7 @@ public class CapteurTCP extends Capteur {
             return;
         }
         failuresInARow++;
+        listener.connectionFailed(this);
         long delay = backoff.nextDelayMillis();
         if (failuresInARow == 1) {
             log.warn("capteur {}: {}; {} readings not acknowledged ({} to send again), retrying in {} ms", id(),
