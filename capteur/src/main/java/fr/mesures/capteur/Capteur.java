@@ -12,7 +12,8 @@ import org.slf4j.LoggerFactory;
 /**
  * What every sensor has, whatever carries its readings: an identifier, a source of temperatures and a clock, and
  * the one rule that makes its readings safe to resend: <em>the timestamps of one sensor strictly increase, at
- * least a millisecond apart</em>, even when it measures faster than the clock ticks. The server keys readings by
+ * least a millisecond apart</em>, even when asked to measure as fast as possible (it then measures at most once
+ * a millisecond). The server keys readings by
  * {@code (capteur_id, timestamp)}, so two readings of one sensor can never share a key and a reading sent twice
  * is recognised and stored once.
  *
@@ -27,6 +28,7 @@ public class Capteur {
     private final TemperatureSource source;
     private final LongSupplier clock;
     private long lastTimestamp = Long.MIN_VALUE;
+    private Sample held;
     private long outOfOrder;
 
     /**
@@ -55,20 +57,39 @@ public class Capteur {
      * Makes the next reading: the source's next temperature, stamped with the clock (or with the time the source
      * gives), never at or before the previous reading.
      *
-     * @return the reading, or {@code null} when the source has none right now or has ended
+     * <p>The clock is read once per call. A sensor never runs ahead of its clock: when it measures faster than
+     * once a millisecond, the sample is held until the clock has moved ({@link #waitingForClock()}). A timestamp
+     * in the future would take the key of a later reading (the next run of the same sensor, say), which the
+     * server would then take for a duplicate.
+     *
+     * @return the reading, or {@code null} when the source has none right now, has ended, or the clock has not
+     *         moved since the previous reading
      */
     public Reading measure() {
-        Sample sample;
-        while ((sample = source.poll(clock.getAsLong())) != null) {
-            Reading reading = stamp(sample);
+        long now = clock.getAsLong();
+        while (true) {
+            Sample sample = held != null ? held : source.poll(now);
+            held = null;
+            if (sample == null) {
+                return null;
+            }
+            if (!sample.hasTimestamp() && now <= lastTimestamp) {
+                held = sample;
+                return null;
+            }
+            Reading reading = stamp(sample, now);
             if (reading != null) {
                 return reading;
             }
         }
-        return null;
     }
 
-    private Reading stamp(Sample sample) {
+    /** True when a sample waits for the clock to pass the previous reading's time. */
+    public boolean waitingForClock() {
+        return held != null;
+    }
+
+    private Reading stamp(Sample sample, long now) {
         long timestamp;
         if (sample.hasTimestamp()) {
             if (sample.timestamp() <= lastTimestamp) {
@@ -82,10 +103,7 @@ public class Capteur {
             }
             timestamp = sample.timestamp();
         } else {
-            long now = clock.getAsLong();
-            // At full speed a sensor measures more than once a millisecond: its clock runs ahead rather than
-            // repeat a key.
-            timestamp = lastTimestamp == Long.MIN_VALUE ? now : Math.max(now, lastTimestamp + 1);
+            timestamp = now;
         }
         if (!Timestamps.inRange(timestamp)) {
             log.warn("capteur {}: timestamp {} is out of range, sample skipped", id, timestamp);
@@ -97,7 +115,7 @@ public class Capteur {
 
     /** True once the source has nothing more to give. */
     public boolean sourceEnded() {
-        return source.ended();
+        return held == null && source.ended();
     }
 
     /** How many replayed samples were skipped because their time was not after the previous one. */

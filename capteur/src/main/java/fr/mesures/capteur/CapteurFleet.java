@@ -64,7 +64,7 @@ public final class CapteurFleet implements AutoCloseable {
     private final AtomicLong abandoned = new AtomicLong();
 
     private CapteurFleet(List<String> ids, IntFunction<TemperatureSource> sources, CapteurSettings settings,
-                         LongSupplier clock) {
+                         IntFunction<LongSupplier> clocks) {
         this.loop = new EventLoop("capteur-io");
         this.finished = new CountDownLatch(ids.size());
         this.capteurs = new ArrayList<>(ids.size());
@@ -72,7 +72,8 @@ public final class CapteurFleet implements AutoCloseable {
         long interval = settings.interval().toMillis();
         for (int i = 0; i < ids.size(); i++) {
             long phase = interval * i / ids.size();
-            capteurs.add(new CapteurTCP(ids.get(i), sources.apply(i), clock, settings, loop, listener, phase));
+            capteurs.add(new CapteurTCP(ids.get(i), sources.apply(i), clocks.apply(i), settings, loop, listener,
+                    phase));
         }
     }
 
@@ -84,10 +85,19 @@ public final class CapteurFleet implements AutoCloseable {
      */
     public static CapteurFleet start(List<String> ids, IntFunction<TemperatureSource> sources,
                                      CapteurSettings settings, LongSupplier clock) {
+        return startWithClocks(ids, sources, settings, i -> clock);
+    }
+
+    /**
+     * As {@link #start(List, IntFunction, CapteurSettings, LongSupplier)}, with a clock per sensor (tests use
+     * clocks that make every timestamp known in advance). A clock is called on the loop thread only.
+     */
+    public static CapteurFleet startWithClocks(List<String> ids, IntFunction<TemperatureSource> sources,
+                                               CapteurSettings settings, IntFunction<LongSupplier> clocks) {
         if (ids.isEmpty()) {
             throw new IllegalArgumentException("at least one sensor");
         }
-        CapteurFleet fleet = new CapteurFleet(ids, sources, settings, clock);
+        CapteurFleet fleet = new CapteurFleet(ids, sources, settings, clocks);
         fleet.loop.start();
         fleet.capteurs.forEach(CapteurTCP::start);
         return fleet;

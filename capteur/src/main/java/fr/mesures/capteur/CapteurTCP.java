@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>It measures on its own schedule (every {@link CapteurSettings#interval()}, starting at a given phase so that
  * many sensors spread out), or, with a zero interval or a source that paces itself (standard input), as fast as
- * readings come while its buffer has room: then nothing is ever dropped, production simply waits.
+ * readings come while its buffer has room (and at most once a millisecond, see {@link Capteur#measure()}): then
+ * nothing is ever dropped, production simply waits.
  *
  * <p>Runs on an {@link EventLoop}: all its state is touched by the loop thread only. {@link #start()},
  * {@link #stop()} and {@link #abort()} may be called from any thread; they hand the work to the loop.
@@ -210,7 +211,13 @@ public class CapteurTCP extends Capteur {
         if (made > 0) {
             send();
         }
-        if (!checkSourceEnded() && made == PUMP_CHUNK && !unacked.isFull()) {
+        if (checkSourceEnded()) {
+            return;
+        }
+        if (waitingForClock()) {
+            pumpQueued = true; // at most one reading per millisecond: go on when the clock has moved
+            loop.schedule(1, this::pump);
+        } else if (made == PUMP_CHUNK && !unacked.isFull()) {
             queuePump(); // more to do, after the other sensors had their turn
         }
     }

@@ -39,26 +39,41 @@ class CapteurTest {
     }
 
     @Test
-    void timestampsStrictlyIncreaseEvenWhenTheClockStandsStill() {
-        var capteur = new Capteur("capteur_1", new SimulatedTemperatures(1), () -> 1_000_000L);
-        long previous = Long.MIN_VALUE;
-        for (int i = 0; i < 1000; i++) {
-            Reading reading = capteur.measure();
-            assertThat(reading.capteurId()).isEqualTo("capteur_1");
-            assertThat(reading.timestamp()).isEqualTo(1_000_000L + i);
-            assertThat(reading.timestamp()).isGreaterThan(previous);
-            previous = reading.timestamp();
+    void atFullSpeedTimestampsStrictlyIncreaseAndNeverRunAheadOfTheClock() {
+        var now = new AtomicLong(1_000_000L);
+        var capteur = new Capteur("capteur_1", new SimulatedTemperatures(1), now::get);
+        Reading first = capteur.measure();
+        assertThat(first.capteurId()).isEqualTo("capteur_1");
+        assertThat(first.timestamp()).isEqualTo(1_000_000L);
+
+        // The clock has not moved: the next sample waits rather than take a key from the future.
+        assertThat(capteur.measure()).isNull();
+        assertThat(capteur.waitingForClock()).isTrue();
+        assertThat(capteur.sourceEnded()).isFalse();
+
+        now.incrementAndGet();
+        Reading second = capteur.measure();
+        assertThat(second.timestamp()).isEqualTo(1_000_001L);
+        assertThat(capteur.waitingForClock()).isFalse();
+    }
+
+    @Test
+    void theClockIsReadOncePerReading() {
+        var ticks = new AtomicLong(5_000);
+        var capteur = new Capteur("c", new SimulatedTemperatures(1), ticks::getAndIncrement);
+        for (int i = 0; i < 100; i++) {
+            assertThat(capteur.measure().timestamp()).isEqualTo(5_000 + i);
         }
     }
 
     @Test
-    void timestampsFollowTheClockWhenItMovesAndNeverGoBackWhenItDoes() {
-        var now = new AtomicLong(5_000);
+    void aClockSetBackHoldsMeasuringUntilItHasCaughtUp() {
+        var now = new AtomicLong(6_000);
         var capteur = new Capteur("c", new SimulatedTemperatures(1), now::get);
-        assertThat(capteur.measure().timestamp()).isEqualTo(5_000);
-        now.set(6_000);
         assertThat(capteur.measure().timestamp()).isEqualTo(6_000);
         now.set(4_000); // the wall clock was set back
+        assertThat(capteur.measure()).isNull();
+        now.set(6_001);
         assertThat(capteur.measure().timestamp()).isEqualTo(6_001);
     }
 
@@ -66,9 +81,10 @@ class CapteurTest {
     void replayedTimesAreKeptAndOnesGoingBackAreSkipped() {
         var source = new Given(List.of(new Sample(20.5, 100), new Sample(21.0, 90), new Sample(21.5, 100),
                 Sample.of(22.0), new Sample(22.5, 200)));
-        var capteur = new Capteur("c", source, () -> 150L);
+        var clock = new AtomicLong(150);
+        var capteur = new Capteur("c", source, clock::getAndIncrement);
         assertThat(capteur.measure()).isEqualTo(new Reading("c", 20.5, 100));
-        assertThat(capteur.measure()).isEqualTo(new Reading("c", 22.0, 150)); // 90 and 100 skipped
+        assertThat(capteur.measure()).isEqualTo(new Reading("c", 22.0, 151)); // 90 and 100 skipped
         assertThat(capteur.measure()).isEqualTo(new Reading("c", 22.5, 200));
         assertThat(capteur.measure()).isNull();
         assertThat(capteur.sourceEnded()).isTrue();

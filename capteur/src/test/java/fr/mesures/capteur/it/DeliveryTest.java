@@ -53,6 +53,23 @@ class DeliveryTest {
 
     @Test
     @Timeout(60)
+    void asFastAsPossibleNeverStampsAReadingInTheFuture() throws Exception {
+        try (var server = InProcessServer.start(dir.resolve("mesures.db"))) {
+            long before = System.currentTimeMillis();
+            int code = capteur("--server", server.address(), "--id", "vite", "--count", "1500", "--interval", "0",
+                    "--give-up-after", "50s");
+            long after = System.currentTimeMillis();
+
+            assertThat(code).isZero();
+            List<Long> timestamps = server.mesures().timestamps("vite");
+            assertThat(timestamps).hasSize(1500);
+            assertThat(timestamps.get(0)).isGreaterThanOrEqualTo(before);
+            assertThat(timestamps.get(timestamps.size() - 1)).isLessThanOrEqualTo(after);
+        }
+    }
+
+    @Test
+    @Timeout(60)
     void aCsvReplayIsStoredWithItsTimesAndTemperatures() throws Exception {
         Path csv = dir.resolve("releves.csv");
         Files.writeString(csv, """

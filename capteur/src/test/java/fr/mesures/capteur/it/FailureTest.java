@@ -12,14 +12,15 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Nothing is lost when the server dies or is not there yet. The sensors' clock stands still, so each sensor's
- * timestamps are exactly T, T+1, ... and the test knows every key the database must hold.
+ * Nothing is lost when the server dies or is not there yet. Each sensor's clock moves one millisecond per
+ * reading from T, so its timestamps are exactly T, T+1, ... and the test knows every key the database must hold.
  */
 class FailureTest {
 
@@ -57,8 +58,8 @@ class FailureTest {
         Path log = dir.resolve("serveur.log");
         List<String> ids = CapteurFleet.ids("tue", k);
         try (var first = ServerProcess.start(port, database, log);
-             var fleet = CapteurFleet.start(ids, i -> new LimitedSource(new SimulatedTemperatures(i), n),
-                     settings(port, Duration.ofMillis(10)), () -> T)) {
+             var fleet = CapteurFleet.startWithClocks(ids, i -> new LimitedSource(new SimulatedTemperatures(i), n),
+                     settings(port, Duration.ofMillis(10)), i -> new AtomicLong(T)::getAndIncrement)) {
 
             await().atMost(Duration.ofSeconds(30)).until(() -> fleet.acknowledged() >= 500);
             first.kill();
@@ -85,8 +86,8 @@ class FailureTest {
         int n = 20;
         int port = ServerProcess.freePort();
         List<String> ids = CapteurFleet.ids("tot", k);
-        try (var fleet = CapteurFleet.start(ids, i -> new LimitedSource(new SimulatedTemperatures(i), n),
-                settings(port, Duration.ofMillis(20)), () -> T)) {
+        try (var fleet = CapteurFleet.startWithClocks(ids, i -> new LimitedSource(new SimulatedTemperatures(i), n),
+                settings(port, Duration.ofMillis(20)), i -> new AtomicLong(T)::getAndIncrement)) {
 
             await().atMost(Duration.ofSeconds(20)).until(() -> fleet.connectionFailures() >= 3L * k);
             assertThat(fleet.acknowledged()).isZero();

@@ -18,6 +18,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BiConsumer;
 import org.junit.jupiter.api.Test;
@@ -93,8 +94,8 @@ class ScriptedPeerTest {
             }
         })) {
             self[0] = peer;
-            try (var fleet = CapteurFleet.start(List.of("muet"), i -> new LimitedSource(new SimulatedTemperatures(1), 3),
-                    settings(peer.port(), Duration.ofMillis(400)), () -> T)) {
+            try (var fleet = CapteurFleet.startWithClocks(List.of("muet"), i -> new LimitedSource(new SimulatedTemperatures(1), 3),
+                    settings(peer.port(), Duration.ofMillis(400)), i -> new AtomicLong(T)::getAndIncrement)) {
 
                 await().atMost(Duration.ofSeconds(10)).until(() -> peer.connections.size() >= 2
                         && peer.connections.get(1).size() >= 4);
@@ -135,9 +136,9 @@ class ScriptedPeerTest {
             }
         })) {
             self[0] = peer;
-            try (var fleet = CapteurFleet.start(List.of("partiel"),
+            try (var fleet = CapteurFleet.startWithClocks(List.of("partiel"),
                     i -> new LimitedSource(new SimulatedTemperatures(1), 6),
-                    settings(peer.port(), Duration.ofSeconds(10)), () -> T)) {
+                    settings(peer.port(), Duration.ofSeconds(10)), i -> new AtomicLong(T)::getAndIncrement)) {
 
                 assertThat(fleet.awaitFinished(Duration.ofSeconds(20))).isTrue();
                 assertThat(fleet.outcome().exitCode()).as(fleet.outcome().toString()).isZero();
