@@ -36,8 +36,10 @@ public final class Connection {
         SocketChannel channel = SocketChannel.open();
         try {
             channel.configureBlocking(false);
-            // Readings are small and should leave now, not wait for the next one to fill a packet.
-            channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            // Nagle stays on: a sensor measuring every second writes alone and leaves at once anyway, and sensors
+            // at full speed get their readings packed into fewer packets (measured: half the system time, 1,000
+            // sensors as fast as possible, same throughput).
+            channel.setOption(StandardSocketOptions.TCP_NODELAY, false);
             channel.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
             boolean connected = channel.connect(server);
             SelectionKey key = loop.register(channel, connected ? SelectionKey.OP_READ : SelectionKey.OP_CONNECT,
