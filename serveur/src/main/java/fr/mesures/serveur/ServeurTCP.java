@@ -44,7 +44,13 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
 
     /** A batch is handed on once it holds this much, or at the end of the selector round. */
     private static final int BATCH_BYTES = 256 * 1024;
-    private static final long MAX_IN_FLIGHT_BYTES = 64L * 1024 * 1024;
+    /**
+     * Bytes of JSON between cutting and acknowledging: a sixteenth of the heap (decoded readings and the store's
+     * batch take about as much again), between 2 and 64 MiB. 16 MiB with the recommended heap of 256 MiB holds
+     * about 230,000 readings, two of the largest commits.
+     */
+    private static final long MAX_IN_FLIGHT_BYTES =
+            Math.max(2L << 20, Math.min(64L << 20, Runtime.getRuntime().maxMemory() / 16));
     private static final int MAX_IN_FLIGHT_BATCHES = 8192;
 
     private final ServeurSettings settings;
@@ -71,15 +77,15 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
      * @throws StoreException when the store cannot be opened or written
      */
     public ServeurTCP(ServeurSettings settings) throws StoreException {
-        this(settings, Clock.systemUTC());
+        this(settings, Clock.systemUTC(), Stores.open(settings.store(), settings.sqlite()));
     }
 
-    /** As {@link #ServeurTCP(ServeurSettings)}, with the clock that stamps receive times. */
-    public ServeurTCP(ServeurSettings settings, Clock clock) throws StoreException {
+    /** With the clock that stamps receive times and an open store, which this server closes. */
+    ServeurTCP(ServeurSettings settings, Clock clock, MesureStore store) {
         super(settings.listen(), "serveur-selector");
         this.settings = settings;
         this.clock = clock;
-        this.store = Stores.open(settings.store(), settings.sqlite());
+        this.store = store;
         this.metrics = new ServeurMetrics(settings.maxSensorGauges());
         this.writer = new StoreWriter(store, settings.maxBatchRows(), metrics, this::onCommitted);
         this.workers = new DecodeWorkers(settings.workers(), settings.rules(), metrics, writer::submit);
@@ -163,6 +169,7 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
 
     @Override
     protected void onInput(SensorConnection connection, byte[] data, int length) {
+        metrics.bytesReceived(length);
         scanning = connection;
         connection.scanner().scan(data, 0, length, framing);
         scanning = null;

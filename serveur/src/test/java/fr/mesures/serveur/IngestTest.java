@@ -211,6 +211,51 @@ class IngestTest {
     }
 
     @Test
+    void errorLinesAClientDoesNotReadAreCountedNotQueued() throws Exception {
+        server = RunningServeur.sqlite(dir);
+        int bad = 50_000;
+        List<Reply> replies;
+        try (var socket = new java.net.Socket()) {
+            socket.setReceiveBufferSize(4096);
+            socket.connect(new java.net.InetSocketAddress("127.0.0.1", server.port()));
+            socket.getOutputStream().write((Reply.ACKS_REQUEST + "x\n".repeat(bad)).getBytes(StandardCharsets.UTF_8));
+            // Not reading while the server works through 50,000 errors (about 6 MB of error lines).
+            await().atMost(Duration.ofSeconds(20))
+                    .until(() -> counter(server.metrics(), "serveur_readings_rejected_total{reason=\"garbage\"}") == bad);
+            socket.shutdownOutput();
+            replies = new ArrayList<>();
+            var in = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(),
+                    StandardCharsets.UTF_8));
+            String line;
+            while ((line = in.readLine()) != null) {
+                replies.add(Reply.parse(line));
+            }
+        }
+        long sent = replies.stream().filter(r -> r instanceof Reply.Error e && e.index() > 0).count();
+        long dropped = replies.stream().filter(r -> r instanceof Reply.Error e && e.dropped() > 0)
+                .mapToLong(r -> ((Reply.Error) r).dropped()).sum();
+        assertThat(dropped).isPositive();
+        assertThat(sent + dropped).isEqualTo(bad);
+        assertThat(replies).last().isEqualTo(new Reply.Ack(bad + 1));
+        assertThat(counter(server.metrics(), "serveur_replies_dropped_total")).isEqualTo(dropped);
+    }
+
+    @Test
+    void theFileStoreHoldsALinePerReadingWhenTheAckArrives() throws Exception {
+        Path file = dir.resolve("donnees.txt");
+        server = RunningServeur.start(file, "file:", b -> b);
+        try (var client = server.connect()) {
+            client.requestAcks();
+            for (int i = 1; i <= 20; i++) {
+                client.send(reading("fichier", i, i) + reading("fichier", i, i));
+                client.untilAck(2L * i + 1);
+                assertThat(java.nio.file.Files.readAllLines(file)).hasSize(i)
+                        .last().asString().startsWith("{\"capteur_id\":\"fichier\",\"temperature\":" + (double) i);
+            }
+        }
+    }
+
+    @Test
     void extraConnectionsAreToldAndClosedAndTheLimitRecovers() throws Exception {
         server = RunningServeur.start(dir.resolve("mesures.db"), "sqlite:", b -> b.maxConnections(5));
         List<TestClient> held = new ArrayList<>();

@@ -14,6 +14,9 @@ public interface IngestMetrics {
 
     void connectionIdleClosed();
 
+    /** Bytes read from clients' sockets. */
+    void bytesReceived(int bytes);
+
     /** {@code count} readings decoded and valid, on their way to the store. */
     void received(int count);
 
@@ -42,6 +45,10 @@ public interface IngestMetrics {
 
         @Override
         public void connectionIdleClosed() {
+        }
+
+        @Override
+        public void bytesReceived(int bytes) {
         }
 
         @Override

@@ -30,6 +30,7 @@ import java.util.function.ToDoubleFunction;
 public final class ServeurMetrics implements IngestMetrics, AutoCloseable {
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Counter bytes;
     private final Counter received;
     private final Counter stored;
     private final Counter duplicates;
@@ -46,6 +47,8 @@ public final class ServeurMetrics implements IngestMetrics, AutoCloseable {
 
     public ServeurMetrics(int maxSensors) {
         this.maxSensors = maxSensors;
+        bytes = Counter.builder("serveur.received").baseUnit("bytes")
+                .description("Bytes read from clients").register(registry);
         received = Counter.builder("serveur.readings.received")
                 .description("Readings decoded and valid, handed to the store").register(registry);
         stored = Counter.builder("serveur.readings.stored")
@@ -106,6 +109,11 @@ public final class ServeurMetrics implements IngestMetrics, AutoCloseable {
     @Override
     public void connectionIdleClosed() {
         idleClosed.increment();
+    }
+
+    @Override
+    public void bytesReceived(int count) {
+        bytes.increment(count);
     }
 
     @Override

@@ -1,0 +1,80 @@
+package fr.mesures.serveur;
+
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** The server in a JVM of its own (so that its heap, its syscalls and its death are its own). */
+final class ServerProcess implements AutoCloseable {
+
+    private static final Pattern LISTENING = Pattern.compile("listening on [^:]+:(\\d+) \\(HTTP (\\d+|off)\\)");
+
+    final Process process;
+    final Path log;
+    final int port;
+    final int httpPort;
+
+    private ServerProcess(Process process, Path log, int port, int httpPort) {
+        this.process = process;
+        this.log = log;
+        this.port = port;
+        this.httpPort = httpPort;
+    }
+
+    /**
+     * Starts {@code prefix... java jvmOptions... Main --bind 127.0.0.1 --port 0 --http-port 0 serverArgs...} and
+     * waits until it listens.
+     */
+    static ServerProcess start(Path dir, List<String> prefix, List<String> jvmOptions, String... serverArgs)
+            throws IOException {
+        List<String> command = new ArrayList<>(prefix);
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "fr.mesures.serveur.cli.Main",
+                "--bind", "127.0.0.1", "--port", "0", "--http-port", "0"));
+        command.addAll(List.of(serverArgs));
+        Path log = Files.createTempFile(dir, "serveur", ".log");
+        Process process = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(log.toFile()).start();
+        Matcher[] found = new Matcher[1];
+        try {
+            await().atMost(Duration.ofSeconds(60)).until(() -> {
+                if (!process.isAlive()) {
+                    throw new IllegalStateException("server exited: " + Files.readString(log));
+                }
+                Matcher m = LISTENING.matcher(Files.readString(log));
+                found[0] = m;
+                return m.find();
+            });
+        } catch (RuntimeException e) {
+            process.destroyForcibly();
+            throw e;
+        }
+        String http = found[0].group(2);
+        return new ServerProcess(process, log, Integer.parseInt(found[0].group(1)),
+                http.equals("off") ? -1 : Integer.parseInt(http));
+    }
+
+    /** The JVM's process id (the started process may be a wrapper such as strace). */
+    long pid() {
+        return process.descendants().filter(p -> p.info().command().orElse("").endsWith("java"))
+                .mapToLong(ProcessHandle::pid).findFirst().orElse(process.pid());
+    }
+
+    /** SIGTERM to the JVM, as a service manager would send it; a wrapper ends with it. */
+    @Override
+    public void close() throws InterruptedException {
+        ProcessHandle.of(pid()).ifPresent(ProcessHandle::destroy);
+        process.destroy();
+        if (!process.waitFor(40, java.util.concurrent.TimeUnit.SECONDS)) {
+            process.destroyForcibly().waitFor();
+        }
+    }
+}

@@ -1,0 +1,76 @@
+package fr.mesures.serveur.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+class MainTest {
+
+    @TempDir
+    Path dir;
+
+    private record Run(int exitCode, String err, String out) {
+    }
+
+    private Run run(String... args) {
+        var err = new StringWriter();
+        var out = new StringWriter();
+        PrintStream systemErr = System.err;
+        var captured = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        try {
+            CommandLine cli = Main.commandLine(new Main());
+            cli.setErr(new PrintWriter(err, true));
+            cli.setOut(new PrintWriter(out, true));
+            int code = cli.execute(args);
+            return new Run(code, err + captured.toString(StandardCharsets.UTF_8), out.toString());
+        } finally {
+            System.setErr(systemErr);
+        }
+    }
+
+    @Test
+    void anUnknownFlagIsOneLineAndExitCode2() {
+        Run run = run("--prot", "5050");
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.err().lines()).singleElement().asString().startsWith("serveur: Unknown option").contains("'--prot'");
+    }
+
+    @Test
+    void aBadValueIsOneLineAndExitCode2() {
+        Run port = run("--port", "fifty");
+        assertThat(port.exitCode()).isEqualTo(2);
+        assertThat(port.err().lines()).singleElement().asString().contains("--port").contains("fifty");
+        Run idle = run("--idle-timeout", "soon");
+        assertThat(idle.exitCode()).isEqualTo(2);
+        assertThat(idle.err().lines()).singleElement().asString().contains("not a duration");
+        Run store = run("--store", "postgres:x", "--http-port", "-1");
+        assertThat(store.exitCode()).isEqualTo(2);
+        assertThat(store.err().lines()).singleElement().asString().contains("sqlite:PATH or file:PATH");
+    }
+
+    @Test
+    void anUnwritableStoreFailsAtStartWithOneLine() throws Exception {
+        Path file = Files.writeString(dir.resolve("a-file"), "not a directory");
+        Run run = run("--store", "sqlite:" + file.resolve("mesures.db"), "--port", "0", "--http-port", "-1");
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.err().lines()).singleElement().asString().startsWith("serveur: cannot create the directory");
+    }
+
+    @Test
+    void helpListsEveryFlagWithItsEnvironmentVariable() {
+        Run run = run("--help");
+        assertThat(run.exitCode()).isZero();
+        assertThat(run.out()).contains("--port", "SERVEUR_PORT", "--http-port", "--bind", "--store", "SERVEUR_STORE",
+                "--max-connections", "--idle-timeout", "--max-message-bytes", "--workers");
+    }
+}
