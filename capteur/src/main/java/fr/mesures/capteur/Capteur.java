@@ -65,7 +65,7 @@ public class Capteur {
      * @return the reading, or {@code null} when the source has none right now, has ended, or the clock has not
      *         moved since the previous reading
      */
-    public Reading measure() {
+    public final Reading measure() {
         long now = clock.getAsLong();
         while (true) {
             Sample sample = held != null ? held : source.poll(now);
@@ -85,7 +85,7 @@ public class Capteur {
     }
 
     /** True when a sample waits for the clock to pass the previous reading's time. */
-    public boolean waitingForClock() {
+    public final boolean waitingForClock() {
         return held != null;
     }
 
@@ -114,7 +114,7 @@ public class Capteur {
     }
 
     /** True once the source has nothing more to give. */
-    public boolean sourceEnded() {
+    public final boolean sourceEnded() {
         return held == null && source.ended();
     }
 
