@@ -106,9 +106,11 @@ public class Connection {
         setInterest(SelectionKey.OP_READ, false);
     }
 
+    /** Nothing more is read from a closing connection: what it sends now could not be acknowledged. */
     void startClosing(long nowNanos) {
         if (closingSinceNanos < 0) {
             closingSinceNanos = nowNanos;
+            setInterest(SelectionKey.OP_READ, false);
         }
     }
 
