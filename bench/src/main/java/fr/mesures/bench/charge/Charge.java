@@ -1,0 +1,212 @@
+package fr.mesures.bench.charge;
+
+import fr.mesures.bench.report.JfrSummary;
+import fr.mesures.bench.report.Report;
+import fr.mesures.protocole.Durations;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The load generator's command line. Without a subcommand it runs a load and prints two lines: one for a person,
+ * then one JSON object (the last line, starting with '{') for scripts. Exit code 0 when every connection held and
+ * every reading was acknowledged without error, 1 otherwise, 2 for a bad command line.
+ */
+@Command(name = "charge", mixinStandardHelpOptions = true, version = "charge 0.1.0", sortOptions = false,
+        usageHelpAutoWidth = true,
+        subcommands = {Charge.Rows.class, Report.class, JfrSummary.class},
+        description = {
+            "Sends temperature readings to a serveur over C connections and measures readings/s from the first byte"
+                    + " to the last ack, and ack latency.",
+            "Every reading has its own (capteur_id, timestamp), so the store must keep all of them."})
+public final class Charge implements Callable<Integer> {
+
+    @Option(names = "--host", defaultValue = "127.0.0.1", description = "server address (default ${DEFAULT-VALUE})")
+    String host;
+
+    @Option(names = {"-p", "--port"}, description = "server port (required for a load)")
+    int port;
+
+    @Option(names = {"-c", "--connections"}, defaultValue = "100", converter = Count.class,
+            description = "connections (default ${DEFAULT-VALUE})")
+    long connections;
+
+    @Option(names = {"-n", "--readings"}, defaultValue = "1000000", converter = Count.class,
+            description = "readings in total, over all connections (default ${DEFAULT-VALUE}; 1M, 200k are fine)")
+    long readings;
+
+    @Option(names = {"-s", "--sensors"}, defaultValue = "1000", converter = Count.class,
+            description = "distinct capteur_id values (default ${DEFAULT-VALUE})")
+    long sensors;
+
+    @Option(names = "--rate", paramLabel = "N/UNIT", converter = RateConverter.class,
+            description = "readings per second per connection, e.g. 1/s, 500/s, 60/min; default: full speed")
+    double rate;
+
+    @Option(names = "--no-acks", description = "fire-and-forget: no acks request; send everything, half-close, "
+            + "then wait for the server's final ack (the time is still to the last ack)")
+    boolean noAcks;
+
+    @Option(names = "--sink", description = "the peer is a raw sink (socat to a file): it never acks, its end of "
+            + "stream after our half-close means done (implies --no-acks)")
+    boolean sink;
+
+    @Option(names = "--threads", defaultValue = "1", description = "selector threads (default ${DEFAULT-VALUE})")
+    int threads;
+
+    @Option(names = "--connect-in-flight", defaultValue = "256",
+            description = "connection attempts at once (default ${DEFAULT-VALUE})")
+    int connectInFlight;
+
+    @Option(names = "--timeout", defaultValue = "10m", converter = DurationConverter.class,
+            description = "give up after this long (default ${DEFAULT-VALUE})")
+    Duration timeout;
+
+    @Option(names = "--warmup", defaultValue = "0s", converter = DurationConverter.class,
+            description = "with --rate: readings due in this first part of the run are sent and acked, but their"
+                    + " latency is not recorded (default ${DEFAULT-VALUE})")
+    Duration warmup;
+
+    @Option(names = "--base-millis", defaultValue = "" + Workload.DEFAULT_BASE_MILLIS,
+            description = "timestamp of the first reading, epoch ms (default ${DEFAULT-VALUE})")
+    long baseMillis;
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    static CommandLine commandLine() {
+        CommandLine cli = new CommandLine(new Charge());
+        cli.setParameterExceptionHandler((e, args) -> {
+            e.getCommandLine().getErr().println("charge: " + e.getMessage() + " (see --help)");
+            return 2;
+        });
+        return cli;
+    }
+
+    @Override
+    public Integer call() throws InterruptedException {
+        LoadOptions options;
+        try {
+            if (port == 0) {
+                throw new IllegalArgumentException("say which port the server listens on with --port");
+            }
+            if (connections > Integer.MAX_VALUE || sensors > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("too many connections or sensors");
+            }
+            options = new LoadOptions(host, port, new Workload(readings, (int) connections, (int) sensors,
+                    baseMillis), rate, !noAcks && !sink, sink, threads, connectInFlight, timeout, warmup);
+        } catch (IllegalArgumentException e) {
+            System.err.println("charge: " + e.getMessage());
+            return 2;
+        }
+        LoadResult result = new LoadGenerator(options).run();
+        System.out.println(result.toHuman());
+        System.out.println(result.toJson());
+        return result.ok() ? 0 : 1;
+    }
+
+    /** The same readings as CSV rows for the sqlite3 shell's .import (table mesures' column order). */
+    @Command(name = "rows", mixinStandardHelpOptions = true,
+            description = "Writes the readings of a load as CSV rows: capteur_id,timestamp,temperature,received_at.")
+    static final class Rows implements Callable<Integer> {
+        @Option(names = {"-n", "--readings"}, defaultValue = "1000000", converter = Count.class)
+        long readings;
+
+        @Option(names = {"-s", "--sensors"}, defaultValue = "1000", converter = Count.class)
+        long sensors;
+
+        @Option(names = "--base-millis", defaultValue = "" + Workload.DEFAULT_BASE_MILLIS)
+        long baseMillis;
+
+        @Option(names = {"-o", "--output"}, description = "file to write (default: standard output)")
+        Path output;
+
+        @Override
+        public Integer call() throws IOException {
+            Workload w = new Workload(readings, 1, (int) sensors, baseMillis);
+            try (OutputStream out = new BufferedOutputStream(output == null ? System.out
+                    : Files.newOutputStream(output), 1 << 20)) {
+                w.writeCsv(out, baseMillis);
+            }
+            return 0;
+        }
+    }
+
+    /** Counts: 1000000, 1_000_000, 1,000,000, 1M, 200k. */
+    static final class Count implements CommandLine.ITypeConverter<Long> {
+        @Override
+        public Long convert(String value) {
+            String v = value.replace("_", "").replace(",", "").trim().toLowerCase(Locale.ROOT);
+            long scale = 1;
+            if (v.endsWith("k")) {
+                scale = 1_000;
+            } else if (v.endsWith("m")) {
+                scale = 1_000_000;
+            }
+            if (scale > 1) {
+                v = v.substring(0, v.length() - 1);
+            }
+            try {
+                long n = Long.parseLong(v) * scale;
+                if (n < 0) {
+                    throw new CommandLine.TypeConversionException("'" + value + "' is negative");
+                }
+                return n;
+            } catch (NumberFormatException e) {
+                throw new CommandLine.TypeConversionException("'" + value + "' is not a count");
+            }
+        }
+    }
+
+    /** {@code 1/s}, {@code 500/s}, {@code 0.5/s}, {@code 60/min}, {@code 2/ms}, or a plain number per second. */
+    static final class RateConverter implements CommandLine.ITypeConverter<Double> {
+        @Override
+        public Double convert(String value) {
+            String v = value.trim().toLowerCase(Locale.ROOT);
+            double perUnit;
+            double unitSeconds = 1;
+            int slash = v.indexOf('/');
+            try {
+                if (slash < 0) {
+                    perUnit = Double.parseDouble(v);
+                } else {
+                    perUnit = Double.parseDouble(v.substring(0, slash));
+                    unitSeconds = switch (v.substring(slash + 1)) {
+                        case "s", "sec" -> 1;
+                        case "ms" -> 0.001;
+                        case "min", "m" -> 60;
+                        case "h" -> 3600;
+                        default -> throw new CommandLine.TypeConversionException("unknown unit in '" + value
+                                + "' (use /s, /ms, /min or /h)");
+                    };
+                }
+            } catch (NumberFormatException e) {
+                throw new CommandLine.TypeConversionException("'" + value + "' is not a rate like 1/s");
+            }
+            if (!(perUnit > 0) || Double.isInfinite(perUnit)) {
+                throw new CommandLine.TypeConversionException("the rate must be positive");
+            }
+            return perUnit / unitSeconds;
+        }
+    }
+
+    static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String value) {
+            try {
+                return Durations.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+}

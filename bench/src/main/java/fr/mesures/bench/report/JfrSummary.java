@@ -1,0 +1,134 @@
+package fr.mesures.bench.report;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordedFrame;
+import jdk.jfr.consumer.RecordedStackTrace;
+import jdk.jfr.consumer.RecordingFile;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * Where a JFR recording says the CPU went, per thread: the execution samples (threads running Java code) and
+ * native method samples (threads inside JNI, such as SQLite) of each thread group, with the top methods by self
+ * samples (the frame on top) and by total samples (anywhere in the stack).
+ *
+ * <p>Worker threads {@code serveur-worker-1..n} are one group. A sample is one observation of a thread; JFR's
+ * "profile" settings take one every 10 ms (Java) and 20 ms (native) per thread, so counts compare within a
+ * recording, and the CPU seconds per thread come from /proc (bench/profile.sh prints both).
+ */
+@Command(name = "jfr", mixinStandardHelpOptions = true,
+        description = "Summarises the CPU samples of a JFR recording per thread group.")
+public final class JfrSummary implements Callable<Integer> {
+
+    @Parameters(index = "0", paramLabel = "RECORDING")
+    Path recording;
+
+    @Option(names = "--top", defaultValue = "12", description = "methods listed per thread (default ${DEFAULT-VALUE})")
+    int top;
+
+    @Option(names = "--min-share", defaultValue = "0.5",
+            description = "leave out thread groups with less than this % of all samples (default ${DEFAULT-VALUE})")
+    double minShare;
+
+    @Override
+    public Integer call() throws IOException {
+        Map<String, Group> groups = new TreeMap<>();
+        long all = 0;
+        for (RecordedEvent e : RecordingFile.readAllEvents(recording)) {
+            String type = e.getEventType().getName();
+            boolean nativeSample = type.equals("jdk.NativeMethodSample");
+            if (!nativeSample && !type.equals("jdk.ExecutionSample")) {
+                continue;
+            }
+            if (e.getThread("sampledThread") == null || e.getStackTrace() == null) {
+                continue;
+            }
+            String thread = group(e.getThread("sampledThread").getJavaName());
+            groups.computeIfAbsent(thread, Group::new).add(e.getStackTrace(), nativeSample);
+            all++;
+        }
+        System.out.printf(Locale.ROOT, "%,d samples in %s%n", all, recording);
+        List<Group> sorted = new ArrayList<>(groups.values());
+        sorted.sort((a, b) -> Long.compare(b.samples, a.samples));
+        for (Group g : sorted) {
+            double share = 100.0 * g.samples / Math.max(1, all);
+            if (share < minShare) {
+                continue;
+            }
+            System.out.printf(Locale.ROOT, "%n== %s: %,d samples (%.1f%% of all; %,d in Java, %,d in native code)%n",
+                    g.name, g.samples, share, g.samples - g.nativeSamples, g.nativeSamples);
+            System.out.println("   self (top frame):");
+            print(g.self, g.samples);
+            System.out.println("   total (anywhere in the stack):");
+            print(g.total, g.samples);
+        }
+        return 0;
+    }
+
+    private void print(Map<String, Long> counts, long samples) {
+        counts.entrySet().stream()
+                .sorted((a, b) -> Long.compare(b.getValue(), a.getValue()))
+                .limit(top)
+                .forEach(e -> System.out.printf(Locale.ROOT, "   %5.1f%%  %,7d  %s%n",
+                        100.0 * e.getValue() / samples, e.getValue(), e.getKey()));
+    }
+
+    /** serveur-worker-2 → serveur-worker-*; other names stay. */
+    static String group(String thread) {
+        if (thread == null) {
+            return "?";
+        }
+        return thread.replaceAll("-\\d+$", "-*").replaceAll("#\\d+$", "#*");
+    }
+
+    static String method(RecordedFrame f) {
+        String type = f.getMethod().getType().getName();
+        int dot = type.lastIndexOf('.');
+        return type.substring(dot + 1) + "." + f.getMethod().getName()
+                + (f.getType() != null && f.getType().equals("Native") ? " [native]" : "");
+    }
+
+    /** One thread group's samples. */
+    private static final class Group {
+        final String name;
+        long samples;
+        long nativeSamples;
+        final Map<String, Long> self = new HashMap<>();
+        final Map<String, Long> total = new HashMap<>();
+
+        Group(String name) {
+            this.name = name;
+        }
+
+        void add(RecordedStackTrace stack, boolean nativeSample) {
+            samples++;
+            if (nativeSample) {
+                nativeSamples++;
+            }
+            List<RecordedFrame> frames = stack.getFrames();
+            if (frames.isEmpty()) {
+                return;
+            }
+            self.merge(method(frames.get(0)), 1L, Long::sum);
+            Set<String> seen = new HashSet<>();
+            for (RecordedFrame f : frames) {
+                String m = method(f);
+                if (seen.add(m)) {
+                    total.merge(m, 1L, Long::sum);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,327 @@
+package fr.mesures.bench.report;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+/**
+ * Turns the measurements of one bench/run.sh run (a JSON-lines file) into the results tables: every run with its
+ * ratio to the physical limit measured in the same run, the limits themselves, the issue's targets with PASS or
+ * FAIL, and where the server's CPU went by thread.
+ *
+ * <p>Lines, each a JSON object with a {@code kind}:
+ * <ul>
+ *   <li>{@code server}: one load against the serveur: {@code store}, {@code readings}, {@code connections},
+ *       {@code rate} (0 = full speed), {@code charge} (the load generator's JSON line), {@code server_cpu_s},
+ *       {@code rss_peak_kb}, {@code stored} (rows counted in the store afterwards), {@code threads_cpu_s};</li>
+ *   <li>{@code import}: the sqlite3 shell importing the same rows: {@code readings}, {@code seconds},
+ *       {@code stored};</li>
+ *   <li>{@code raw}: the same bytes sent to socat: {@code target} ({@code file} or {@code null}),
+ *       {@code connections}, {@code readings}, {@code charge}, {@code file_bytes}.</li>
+ * </ul>
+ */
+@Command(name = "report", mixinStandardHelpOptions = true,
+        description = "Prints the results tables (Markdown) of a bench/run.sh measurements file.")
+public final class Report implements Callable<Integer> {
+
+    /** Readings/s at 1,000,000 over 100 connections, file store. */
+    static final double FILE_TARGET_PER_S = 800_000;
+    static final double SQLITE_VS_IMPORT = 0.8;
+    static final double FILE_VS_RAW = 0.5;
+    /** "No slower than the C = 100 figure by more than 30 %": readings/s at C = 1,000 at least 70 % of C = 100. */
+    static final double MANY_CONNECTIONS_VS_100 = 0.7;
+    static final double P99_MS = 50;
+    static final double RSS_MB = 300;
+    static final double LINEAR_FACTOR = 4.5;
+
+    @Parameters(index = "0", paramLabel = "MEASUREMENTS", description = "the JSON-lines file run.sh wrote")
+    Path measurements;
+
+    @Override
+    public Integer call() throws IOException {
+        List<Map<String, Object>> lines = new ArrayList<>();
+        for (String line : Files.readAllLines(measurements, StandardCharsets.UTF_8)) {
+            if (!line.isBlank()) {
+                lines.add(Json.object(line));
+            }
+        }
+        Result result = build(lines);
+        System.out.print(result.markdown());
+        return result.allPass() ? 0 : 1;
+    }
+
+    /** The tables and whether every target passed. */
+    record Result(String markdown, List<Target> targets) {
+        boolean allPass() {
+            return targets.stream().allMatch(t -> t.pass);
+        }
+    }
+
+    /** One target of the issue: what it asks, what was measured, and whether it is met. */
+    record Target(String what, String measured, String bar, boolean pass) {
+    }
+
+    static Result build(List<Map<String, Object>> lines) {
+        Map<String, Object> sqlite1M = named(lines, "sqlite_1m_100");
+        Map<String, Object> sqlite200k = named(lines, "sqlite_200k_1000");
+        Map<String, Object> sqlite4M = named(lines, "sqlite_4m_100");
+        Map<String, Object> file1M = named(lines, "file_1m_100");
+        Map<String, Object> file200k = named(lines, "file_200k_1000");
+        Map<String, Object> many = named(lines, "sqlite_10k_rate");
+        Map<String, Object> import1M = named(lines, "import_1m");
+
+        StringBuilder md = new StringBuilder();
+        md.append("| run | readings | connections | to last ack (s) | readings/s | ack latency p50 / p99 / max (ms)"
+                + " | server CPU (s) | CPU per reading (µs) | peak RSS (MB) | stored | vs limit |\n");
+        md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+        for (Map<String, Object> l : lines) {
+            if (!"server".equals(l.get("kind"))) {
+                continue;
+            }
+            double readings = Json.number(l, "readings");
+            double rate = Json.number(l, "rate");
+            String store = Json.string(l, "store");
+            String name = store + (rate > 0 ? ", " + fmt(rate, 0) + " reading/s per connection"
+                    : Json.number(l, "charge.rate_per_connection") > 0 ? "" : ", full speed")
+                    + ("fire-and-forget".equals(stringAt(l, "charge", "mode")) ? ", fire-and-forget" : "");
+            String vsLimit = "";
+            double perS = Json.number(l, "charge.readings_per_s");
+            if (rate <= 0 && "sqlite".equals(store)) {
+                Map<String, Object> imp = l == sqlite4M ? named(lines, "import_4m") : import1M;
+                if (imp != null) {
+                    vsLimit = fmt(perS / importRate(imp), 2) + " × sqlite3 .import of "
+                            + count(Json.number(imp, "readings"));
+                }
+            } else if (rate <= 0 && "file".equals(store)) {
+                Map<String, Object> raw = l == file1M ? named(lines, "raw_file_100")
+                        : l == file200k ? named(lines, "raw_file_1000") : null;
+                if (raw != null) {
+                    vsLimit = fmt(perS / Json.number(raw, "charge.readings_per_s"), 2) + " × raw TCP-to-file";
+                }
+            }
+            double cpu = Json.number(l, "server_cpu_s");
+            md.append("| ").append(name)
+                    .append(" | ").append(count(readings))
+                    .append(" | ").append(count(Json.number(l, "connections")))
+                    .append(" | ").append(fmt(Json.number(l, "charge.elapsed_s"), 2))
+                    .append(" | ").append(count(perS))
+                    .append(" | ").append(fmt(Json.number(l, "charge.latency_ms.p50"), 1)).append(" / ")
+                    .append(fmt(Json.number(l, "charge.latency_ms.p99"), 1)).append(" / ")
+                    .append(fmt(Json.number(l, "charge.latency_ms.max"), 1))
+                    .append(" | ").append(fmt(cpu, 2))
+                    .append(" | ").append(fmt(cpu / readings * 1e6, 2))
+                    .append(" | ").append(fmt(Json.number(l, "rss_peak_kb") / 1024, 0))
+                    .append(" | ").append(count(Json.number(l, "stored")))
+                    .append(" | ").append(vsLimit).append(" |\n");
+        }
+
+        md.append("\nPhysical limits, same machine, same run, same rows:\n\n");
+        md.append("| limit | rows | connections | time (s) | rows/s |\n|---|---:|---:|---:|---:|\n");
+        for (Map<String, Object> l : lines) {
+            if ("import".equals(l.get("kind"))) {
+                md.append("| sqlite3 shell `.import` into `mesures` (").append(Json.string(l, "detail"))
+                        .append(") | ").append(count(Json.number(l, "readings"))).append(" | – | ")
+                        .append(fmt(Json.number(l, "seconds"), 2)).append(" | ").append(count(importRate(l)))
+                        .append(" |\n");
+            } else if ("raw".equals(l.get("kind"))) {
+                boolean file = "file".equals(Json.string(l, "target"));
+                String target = file
+                        ? "raw TCP-to-file: socat, one process per connection, appending to one file (no fsync)"
+                        : "load generator ceiling: socat to /dev/null";
+                double elapsed = Json.number(l, "charge.elapsed_s");
+                double readings = Json.number(l, "readings");
+                md.append("| ").append(target).append(" | ").append(count(readings))
+                        .append(" | ").append(count(Json.number(l, "connections"))).append(" | ")
+                        .append(fmt(elapsed, 2)).append(" | ")
+                        .append(count(Json.number(l, "charge.readings_per_s"))).append(" |\n");
+                if (file) {
+                    double withSync = elapsed + Json.number(l, "fsync_s");
+                    md.append("| the same, plus one fsync of the file at the end | ").append(count(readings))
+                            .append(" | ").append(count(Json.number(l, "connections"))).append(" | ")
+                            .append(fmt(withSync, 2)).append(" | ").append(count(readings / withSync))
+                            .append(" |\n");
+                }
+            }
+        }
+
+        List<Target> targets = new ArrayList<>();
+        if (sqlite1M != null && import1M != null) {
+            double ratio = perS(sqlite1M) / importRate(import1M);
+            targets.add(new Target("SQLite, 1,000,000 / 100, acked after commit, vs sqlite3 `.import`",
+                    count(perS(sqlite1M)) + "/s = " + fmt(ratio, 2) + " × " + count(importRate(import1M)) + "/s",
+                    "≥ " + SQLITE_VS_IMPORT + " ×", ratio >= SQLITE_VS_IMPORT));
+        } else {
+            targets.add(missing("SQLite, 1,000,000 / 100, vs sqlite3 `.import`"));
+        }
+        if (file1M != null) {
+            targets.add(new Target("File, 1,000,000 / 100", count(perS(file1M)) + "/s",
+                    "≥ " + count(FILE_TARGET_PER_S) + "/s", perS(file1M) >= FILE_TARGET_PER_S));
+            Map<String, Object> raw = named(lines, "raw_file_100");
+            if (raw != null) {
+                double rawRate = Json.number(raw, "charge.readings_per_s");
+                double ratio = perS(file1M) / rawRate;
+                targets.add(new Target("File, 1,000,000 / 100, vs raw TCP-to-file over 100 connections",
+                        fmt(ratio, 2) + " × " + count(rawRate) + "/s", "≥ " + FILE_VS_RAW + " ×",
+                        ratio >= FILE_VS_RAW));
+            } else {
+                targets.add(missing("File vs raw TCP-to-file"));
+            }
+        } else {
+            targets.add(missing("File, 1,000,000 / 100"));
+        }
+        targets.add(manyConnections("SQLite", sqlite200k, sqlite1M));
+        targets.add(manyConnections("File", file200k, file1M));
+        if (many != null) {
+            int c = (int) Json.number(many, "connections");
+            double held = Json.number(many, "charge.held");
+            double errors = Json.number(many, "charge.errors");
+            boolean allAcked = Json.number(many, "charge.acked_readings") == Json.number(many, "readings");
+            targets.add(new Target(count(c) + " connections at " + fmt(Json.number(many, "rate"), 0)
+                    + " reading/s each: all held",
+                    count(held) + " held, " + count(errors) + " errors, " + (allAcked ? "all" : "NOT all")
+                            + " acked", "all " + count(c), held == c && errors == 0 && allAcked));
+            double p99 = Json.number(many, "charge.latency_ms.p99");
+            targets.add(new Target(count(c) + " connections: p99 ack latency", fmt(p99, 1) + " ms",
+                    "< " + fmt(P99_MS, 0) + " ms", p99 < P99_MS));
+        } else {
+            targets.add(missing("10,000 connections at 1 reading/s"));
+        }
+        for (Map<String, Object> run : new Map[] {sqlite1M, file1M}) {
+            if (run != null) {
+                double mb = Json.number(run, "rss_peak_kb") / 1024;
+                targets.add(new Target("Peak RSS, " + Json.string(run, "store") + " 1,000,000 / 100 (heap "
+                        + Json.string(run, "heap") + ")", fmt(mb, 0) + " MB", "< " + fmt(RSS_MB, 0) + " MB",
+                        mb < RSS_MB));
+            }
+        }
+        if (sqlite1M != null && sqlite4M != null) {
+            double factor = Json.number(sqlite4M, "charge.elapsed_s") / Json.number(sqlite1M, "charge.elapsed_s");
+            targets.add(new Target("Linear: SQLite 4,000,000 / 100 time vs 1,000,000 / 100",
+                    fmt(factor, 2) + " ×", "≤ " + LINEAR_FACTOR + " ×", factor <= LINEAR_FACTOR));
+        } else {
+            targets.add(missing("Linear: 4,000,000 vs 1,000,000"));
+        }
+        boolean allStored = true;
+        StringBuilder notStored = new StringBuilder();
+        for (Map<String, Object> l : lines) {
+            if ("server".equals(l.get("kind")) && Json.number(l, "stored") != Json.number(l, "readings")) {
+                allStored = false;
+                notStored.append(' ').append(Json.string(l, "store")).append(' ')
+                        .append(count(Json.number(l, "readings")));
+            }
+        }
+        targets.add(new Target("Every reading of every run stored (counted in the store)",
+                allStored ? "all" : "missing in" + notStored, "all", allStored));
+
+        md.append("\nTargets (issue 5):\n\n| target | measured | bar | result |\n|---|---|---|---|\n");
+        for (Target t : targets) {
+            md.append("| ").append(t.what).append(" | ").append(t.measured).append(" | ").append(t.bar)
+                    .append(" | ").append(t.pass ? "PASS" : "**FAIL**").append(" |\n");
+        }
+
+        md.append("\nServer CPU by thread during each load (s):\n\n");
+        md.append("| run | selector | workers | writer | GC | JIT | other | total |\n"
+                + "|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (Map<String, Object> l : lines) {
+            if (!"server".equals(l.get("kind")) || !(l.get("threads_cpu_s") instanceof Map)) {
+                continue;
+            }
+            @SuppressWarnings("unchecked")
+            Map<String, Object> threads = (Map<String, Object>) l.get("threads_cpu_s");
+            Map<String, Double> groups = groupThreads(threads);
+            md.append("| ").append(Json.string(l, "store")).append(' ').append(count(Json.number(l, "readings")))
+                    .append(" / ").append(count(Json.number(l, "connections")));
+            double total = 0;
+            for (double v : groups.values()) {
+                md.append(" | ").append(fmt(v, 2));
+                total += v;
+            }
+            md.append(" | ").append(fmt(total, 2)).append(" |\n");
+        }
+        return new Result(md.toString(), targets);
+    }
+
+    /** Thread names (as /proc shows them, 15 characters at most) into selector, workers, writer, GC, JIT, other. */
+    static Map<String, Double> groupThreads(Map<String, Object> threads) {
+        Map<String, Double> groups = new LinkedHashMap<>();
+        for (String g : List.of("selector", "workers", "writer", "GC", "JIT", "other")) {
+            groups.put(g, 0.0);
+        }
+        for (Map.Entry<String, Object> e : threads.entrySet()) {
+            String n = e.getKey();
+            double v = e.getValue() instanceof Number num ? num.doubleValue() : 0;
+            String g;
+            if (n.startsWith("serveur-selec")) {
+                g = "selector";
+            } else if (n.startsWith("serveur-worker")) {
+                g = "workers";
+            } else if (n.startsWith("serveur-writer")) {
+                g = "writer";
+            } else if (n.startsWith("GC ") || n.startsWith("G1 ") || n.startsWith("VM Thread")
+                    || n.startsWith("Parallel") || n.startsWith("ZGC")) {
+                g = "GC";
+            } else if (n.startsWith("C1 ") || n.startsWith("C2 ")) {
+                g = "JIT";
+            } else {
+                g = "other";
+            }
+            groups.merge(g, v, Double::sum);
+        }
+        return groups;
+    }
+
+    private static Target manyConnections(String store, Map<String, Object> many, Map<String, Object> hundred) {
+        String what = store + ", 200,000 / 1,000 vs 1,000,000 / 100 (readings/s)";
+        if (many == null || hundred == null) {
+            return missing(what);
+        }
+        double ratio = perS(many) / perS(hundred);
+        return new Target(what, count(perS(many)) + "/s = " + fmt(ratio, 2) + " × " + count(perS(hundred)) + "/s",
+                "≥ " + MANY_CONNECTIONS_VS_100 + " ×", ratio >= MANY_CONNECTIONS_VS_100);
+    }
+
+    private static Target missing(String what) {
+        return new Target(what, "not measured", "", false);
+    }
+
+    private static double perS(Map<String, Object> run) {
+        return Json.number(run, "charge.readings_per_s");
+    }
+
+    private static double importRate(Map<String, Object> imp) {
+        return Json.number(imp, "readings") / Json.number(imp, "seconds");
+    }
+
+    /** The measurement run.sh named so (the names, not the sizes, identify the runs: QUICK=1 shrinks sizes). */
+    private static Map<String, Object> named(List<Map<String, Object>> lines, String name) {
+        for (Map<String, Object> l : lines) {
+            if (name.equals(l.get("name"))) {
+                return l;
+            }
+        }
+        return null;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static String stringAt(Map<String, Object> l, String object, String key) {
+        Object o = l.get(object);
+        return o instanceof Map ? Json.string((Map<String, Object>) o, key) : null;
+    }
+
+    static String count(double v) {
+        return Double.isNaN(v) ? "?" : String.format(Locale.ROOT, "%,d", Math.round(v));
+    }
+
+    static String fmt(double v, int decimals) {
+        return Double.isNaN(v) ? "?" : String.format(Locale.ROOT, "%." + decimals + "f", v);
+    }
+}

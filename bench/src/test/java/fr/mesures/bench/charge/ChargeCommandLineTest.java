@@ -1,0 +1,38 @@
+package fr.mesures.bench.charge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+class ChargeCommandLineTest {
+
+    @Test
+    void countsMayBeWrittenAsPeopleWriteThem() {
+        var count = new Charge.Count();
+        assertThat(count.convert("1000000")).isEqualTo(1_000_000);
+        assertThat(count.convert("1_000_000")).isEqualTo(1_000_000);
+        assertThat(count.convert("1,000,000")).isEqualTo(1_000_000);
+        assertThat(count.convert("1M")).isEqualTo(1_000_000);
+        assertThat(count.convert("200k")).isEqualTo(200_000);
+        assertThatThrownBy(() -> count.convert("lots")).isInstanceOf(CommandLine.TypeConversionException.class);
+    }
+
+    @Test
+    void ratesArePerSecond() {
+        var rate = new Charge.RateConverter();
+        assertThat(rate.convert("1/s")).isEqualTo(1.0);
+        assertThat(rate.convert("500/s")).isEqualTo(500.0);
+        assertThat(rate.convert("60/min")).isEqualTo(1.0);
+        assertThat(rate.convert("2/ms")).isEqualTo(2000.0);
+        assertThat(rate.convert("0.5")).isEqualTo(0.5);
+        assertThatThrownBy(() -> rate.convert("0/s")).isInstanceOf(CommandLine.TypeConversionException.class);
+        assertThatThrownBy(() -> rate.convert("1/week")).isInstanceOf(CommandLine.TypeConversionException.class);
+    }
+
+    @Test
+    void aLoadWithoutAPortIsABadCommandLine() {
+        assertThat(Charge.commandLine().execute("-n", "10")).isEqualTo(2);
+    }
+}

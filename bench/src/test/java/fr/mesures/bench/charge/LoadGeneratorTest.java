@@ -1,0 +1,112 @@
+package fr.mesures.bench.charge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import fr.mesures.serveur.ServeurSettings;
+import fr.mesures.serveur.ServeurTCP;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The load generator against a real server, started in-process on an ephemeral port. */
+class LoadGeneratorTest {
+
+    @TempDir
+    Path tmp;
+
+    private ServeurTCP serveur;
+
+    @AfterEach
+    void stop() {
+        if (serveur != null) {
+            serveur.close();
+        }
+    }
+
+    private Path start(ServeurSettings.Builder settings) throws Exception {
+        Path db = tmp.resolve("mesures.db");
+        serveur = new ServeurTCP(settings.bind("127.0.0.1").port(0).httpPort(-1).store("sqlite:" + db).build());
+        serveur.start();
+        return db;
+    }
+
+    private LoadOptions load(Workload w, double rate, boolean acks, Duration warmup) {
+        return new LoadOptions("127.0.0.1", serveur.port(), w, rate, acks, false, 1, 64, Duration.ofSeconds(60),
+                warmup);
+    }
+
+    @Test
+    void everyReadingIsAckedAndStoredAndEachHasALatency() throws Exception {
+        Path db = start(ServeurSettings.builder());
+        Workload w = new Workload(20_000, 20, 100, Workload.DEFAULT_BASE_MILLIS);
+
+        LoadResult r = new LoadGenerator(load(w, 0, true, Duration.ZERO)).run();
+
+        assertThat(r.errors().samples()).isEmpty();
+        assertThat(r.ok()).isTrue();
+        assertThat(r.ackedReadings()).isEqualTo(20_000);
+        assertThat(r.latencies().getTotalCount()).isEqualTo(20_000);
+        assertThat(r.held()).isEqualTo(20);
+        assertThat(r.elapsedSeconds()).isPositive();
+        assertThat(r.readingsPerSecond()).isPositive();
+        assertThat(r.toJson()).startsWith("{\"tool\":\"charge\",\"ok\":true,\"mode\":\"acks\"")
+                .contains("\"readings\":20000", "\"acked_readings\":20000");
+        assertThat(rows(db)).isEqualTo(20_000);
+    }
+
+    @Test
+    void fireAndForgetStillWaitsForTheFinalAck() throws Exception {
+        Path db = start(ServeurSettings.builder());
+        Workload w = new Workload(5_000, 5, 50, Workload.DEFAULT_BASE_MILLIS);
+
+        LoadResult r = new LoadGenerator(load(w, 0, false, Duration.ZERO)).run();
+
+        assertThat(r.errors().samples()).isEmpty();
+        assertThat(r.ok()).isTrue();
+        assertThat(r.ackedReadings()).isEqualTo(5_000);
+        assertThat(rows(db)).isEqualTo(5_000);
+    }
+
+    @Test
+    void atAFixedRateEachReadingGoesOutOnScheduleAndTheWarmUpIsNotMeasured() throws Exception {
+        start(ServeurSettings.builder());
+        // 10 connections, 4 readings each at 20/s: 150 ms to send; the first 50 ms are a warm-up.
+        Workload w = new Workload(40, 10, 10, Workload.DEFAULT_BASE_MILLIS);
+
+        LoadResult r = new LoadGenerator(load(w, 20, true, Duration.ofMillis(50))).run();
+
+        assertThat(r.errors().samples()).isEmpty();
+        assertThat(r.ok()).isTrue();
+        assertThat(r.ackedReadings()).isEqualTo(40);
+        assertThat(r.latencies().getTotalCount()).isBetween(20L, 35L);
+        assertThat(r.sendSeconds()).isBetween(0.14, 5.0);
+    }
+
+    @Test
+    void connectionsTheServerRefusesAreCountedAsErrors() throws Exception {
+        start(ServeurSettings.builder().maxConnections(3));
+        Workload w = new Workload(600, 6, 6, Workload.DEFAULT_BASE_MILLIS);
+
+        LoadResult r = new LoadGenerator(load(w, 0, true, Duration.ZERO)).run();
+
+        assertThat(r.ok()).isFalse();
+        assertThat(r.errors().total()).isGreaterThanOrEqualTo(3);
+        assertThat(r.held()).isLessThanOrEqualTo(3);
+        assertThat(r.toHuman()).startsWith("FAILED");
+    }
+
+    private static long rows(Path db) throws Exception {
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db);
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT count(*) FROM mesures")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+}

@@ -1,0 +1,82 @@
+package fr.mesures.bench.report;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ReportTest {
+
+    private static String charge(double perS, double elapsed, double p99, int held, int errors, long acked) {
+        return "{\"readings_per_s\":" + perS + ",\"elapsed_s\":" + elapsed + ",\"held\":" + held + ",\"errors\":"
+                + errors + ",\"acked_readings\":" + acked + ",\"latency_ms\":{\"p50\":1,\"p99\":" + p99
+                + ",\"max\":" + (p99 + 1) + "}}";
+    }
+
+    private static String server(String name, String store, long readings, int c, double perS, double elapsed,
+            double rssMb, long stored, String extra) {
+        return "{\"kind\":\"server\",\"name\":\"" + name + "\",\"store\":\"" + store + "\",\"readings\":" + readings
+                + ",\"connections\":" + c + ",\"rate\":" + (extra.isEmpty() ? 0 : 1) + ",\"heap\":\"-Xmx256m\""
+                + ",\"server_cpu_s\":2,\"rss_peak_kb\":" + (rssMb * 1024) + ",\"stored\":" + stored
+                + ",\"threads_cpu_s\":{\"serveur-selecto\":0.5,\"serveur-worker-\":1.0,\"serveur-writer\":0.4,"
+                + "\"GC Thread#0\":0.1,\"C2 CompilerThre\":0.3,\"main\":0.01},\"charge\":"
+                + charge(perS, elapsed, extra.isEmpty() ? 900 : 12, c, 0, readings) + "}";
+    }
+
+    private static List<Map<String, Object>> lines(double sqlitePerS, double file4MFactor) {
+        return List.of(
+                Json.object("{\"kind\":\"import\",\"name\":\"import_1m\",\"readings\":1000000,\"seconds\":2.5,"
+                        + "\"stored\":1000000,\"detail\":\"x\"}"),
+                Json.object("{\"kind\":\"raw\",\"name\":\"raw_file_100\",\"target\":\"file\",\"readings\":1000000,"
+                        + "\"connections\":100,\"fsync_s\":0.1,\"charge\":" + charge(1_500_000, 0.66, 0, 100, 0, 0)
+                        + "}"),
+                Json.object(server("sqlite_1m_100", "sqlite", 1_000_000, 100, sqlitePerS, 1e6 / sqlitePerS, 200,
+                        1_000_000, "")),
+                Json.object(server("sqlite_200k_1000", "sqlite", 200_000, 1000, sqlitePerS * 0.8, 1, 150, 200_000,
+                        "")),
+                Json.object(server("sqlite_4m_100", "sqlite", 4_000_000, 100, sqlitePerS, file4MFactor * 1e6
+                        / sqlitePerS, 250, 4_000_000, "")),
+                Json.object(server("file_1m_100", "file", 1_000_000, 100, 900_000, 1.11, 250, 1_000_000, "")),
+                Json.object(server("file_200k_1000", "file", 200_000, 1000, 700_000, 0.3, 150, 199_999, "")),
+                Json.object(server("sqlite_10k_rate", "sqlite", 300_000, 10_000, 10_000, 30, 280, 300_000,
+                        "rate")));
+    }
+
+    @Test
+    void eachTargetIsJudgedAgainstTheMeasurementsOfTheSameRun() {
+        Report.Result r = Report.build(lines(330_000, 4.2));
+
+        assertThat(r.targets()).extracting(Report.Target::pass)
+                .containsExactly(true, true, true, true, true, true, true, true, true, true, false);
+        assertThat(r.targets().get(0).measured()).isEqualTo("330,000/s = 0.83 × 400,000/s");
+        assertThat(r.targets().get(10).measured()).isEqualTo("missing in file 200,000");
+        assertThat(r.markdown()).contains("| sqlite, full speed | 1,000,000 | 100 |", "0.83 × sqlite3 .import",
+                "0.60 × raw TCP-to-file", "| PASS |", "| **FAIL** |");
+        assertThat(r.allPass()).isFalse();
+    }
+
+    @Test
+    void aSlowStoreAndNonLinearCostFail() {
+        Report.Result r = Report.build(lines(200_000, 5.0));
+
+        assertThat(r.targets().get(0).pass()).isFalse();
+        assertThat(r.targets().get(9).what()).startsWith("Linear");
+        assertThat(r.targets().get(9).pass()).isFalse();
+    }
+
+    @Test
+    void aMissingMeasurementIsAFailNotASilentPass() {
+        Report.Result r = Report.build(List.of());
+        assertThat(r.targets()).allMatch(t -> !t.pass() || t.what().startsWith("Every reading"));
+    }
+
+    @Test
+    void threadsAreGroupedByRole() {
+        Map<String, Double> g = Report.groupThreads(Map.of("serveur-selecto", 1.0, "serveur-worker-", 2.0,
+                "serveur-writer", 3.0, "GC Thread#1", 0.5, "G1 Conc#0", 0.25, "C1 CompilerThre", 0.75,
+                "java", 0.1));
+        assertThat(g).containsEntry("selector", 1.0).containsEntry("workers", 2.0).containsEntry("writer", 3.0)
+                .containsEntry("GC", 0.75).containsEntry("JIT", 0.75).containsEntry("other", 0.1);
+    }
+}
