@@ -15,6 +15,8 @@ import java.net.InetAddress;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
@@ -50,89 +52,99 @@ public final class CapteurCommand implements Callable<Integer> {
     private CommandSpec spec;
 
     @Option(names = "--server", paramLabel = "HOST:PORT", converter = ServerAddress.Converter.class,
-            defaultValue = "${env:CAPTEUR_SERVER:-localhost:5050}",
+            defaultValue = "localhost:5050",
             description = "The server [CAPTEUR_SERVER] (default: ${DEFAULT-VALUE}).")
     private ServerAddress server;
 
-    @Option(names = "--id", paramLabel = "ID", defaultValue = "${env:CAPTEUR_ID}",
+    @Option(names = "--id", paramLabel = "ID",
             description = "The sensor's identifier; with --sensors K > 1 the sensors are ID_1 .. ID_K"
                     + " [CAPTEUR_ID] (default: the host name).")
     private String id;
 
     @Option(names = "--interval", paramLabel = "DURATION", converter = DurationConverter.class,
-            defaultValue = "${env:CAPTEUR_INTERVAL:-1s}",
+            defaultValue = "1s",
             description = "Time between two readings of a sensor: 250ms, 1s, 5m; 0 = as fast as the server takes"
                     + " them [CAPTEUR_INTERVAL] (default: ${DEFAULT-VALUE}).")
     private Duration interval;
 
-    @Option(names = "--count", paramLabel = "N", defaultValue = "${env:CAPTEUR_COUNT}",
+    @Option(names = "--count", paramLabel = "N",
             description = "Make N readings per sensor, wait until all are acknowledged, then exit [CAPTEUR_COUNT]"
                     + " (default: until stopped or until the source ends).")
     private Long count;
 
     @Option(names = "--give-up-after", paramLabel = "DURATION", converter = DurationConverter.class,
-            defaultValue = "${env:CAPTEUR_GIVE_UP_AFTER}",
             description = "Exit 1 if the readings are not all acknowledged by then [CAPTEUR_GIVE_UP_AFTER].")
     private Duration giveUpAfter;
 
-    @Option(names = "--sensors", paramLabel = "K", defaultValue = "${env:CAPTEUR_SENSORS:-1}",
+    @Option(names = "--sensors", paramLabel = "K", defaultValue = "1",
             description = "How many sensors this process runs, each with its own connection [CAPTEUR_SENSORS]"
                     + " (default: ${DEFAULT-VALUE}).")
     private int sensors;
 
     @Option(names = "--source", paramLabel = "SOURCE", converter = SourceSpec.Converter.class,
-            defaultValue = "${env:CAPTEUR_SOURCE:-simulated}",
+            defaultValue = "simulated",
             description = "simulated, stdin (one temperature per line) or replay:FILE (CSV or NDJSON)"
                     + " [CAPTEUR_SOURCE] (default: ${DEFAULT-VALUE}).")
     private SourceSpec source;
 
-    @Option(names = "--seed", paramLabel = "SEED", defaultValue = "${env:CAPTEUR_SEED}",
+    @Option(names = "--seed", paramLabel = "SEED",
             description = "Seed of the simulated temperatures, to get the same ones again [CAPTEUR_SEED]"
                     + " (default: random, and logged).")
     private Long seed;
 
-    @Option(names = "--max-unacked", paramLabel = "N", defaultValue = "${env:CAPTEUR_MAX_UNACKED:-10000}",
+    @Option(names = "--max-unacked", paramLabel = "N", defaultValue = "10000",
             description = "Most readings a sensor keeps while waiting for acknowledgements; when full the oldest"
                     + " is dropped [CAPTEUR_MAX_UNACKED] (default: ${DEFAULT-VALUE}).")
     private int maxUnacked;
 
     @Option(names = "--connect-timeout", paramLabel = "DURATION", converter = DurationConverter.class,
-            defaultValue = "${env:CAPTEUR_CONNECT_TIMEOUT:-5s}",
+            defaultValue = "5s",
             description = "Longest wait for a connection [CAPTEUR_CONNECT_TIMEOUT] (default: ${DEFAULT-VALUE}).")
     private Duration connectTimeout;
 
     @Option(names = "--ack-timeout", paramLabel = "DURATION", converter = DurationConverter.class,
-            defaultValue = "${env:CAPTEUR_ACK_TIMEOUT:-30s}",
+            defaultValue = "30s",
             description = "Readings waiting this long without any acknowledgement mean the server is dead:"
                     + " reconnect [CAPTEUR_ACK_TIMEOUT] (default: ${DEFAULT-VALUE}).")
     private Duration ackTimeout;
 
     @Option(names = "--max-backoff", paramLabel = "DURATION", converter = DurationConverter.class,
-            defaultValue = "${env:CAPTEUR_MAX_BACKOFF:-10s}",
+            defaultValue = "10s",
             description = "Longest delay between two connection attempts [CAPTEUR_MAX_BACKOFF]"
                     + " (default: ${DEFAULT-VALUE}).")
     private Duration maxBackoff;
 
     @Option(names = "--stop-timeout", paramLabel = "DURATION", converter = DurationConverter.class,
-            defaultValue = "${env:CAPTEUR_STOP_TIMEOUT:-5s}",
+            defaultValue = "5s",
             description = "On SIGTERM, how long to wait for the last acknowledgements [CAPTEUR_STOP_TIMEOUT]"
                     + " (default: ${DEFAULT-VALUE}).")
     private Duration stopTimeout;
 
     private final InputStream stdin;
+    private final Map<String, String> environment;
 
     public CapteurCommand() {
-        this(System.in);
+        this(System.in, System.getenv());
     }
 
     /** @param stdin what {@code --source stdin} reads */
     public CapteurCommand(InputStream stdin) {
+        this(stdin, System.getenv());
+    }
+
+    /**
+     * @param stdin       what {@code --source stdin} reads
+     * @param environment where the {@code CAPTEUR_*} variables are read
+     */
+    public CapteurCommand(InputStream stdin, Map<String, String> environment) {
         this.stdin = stdin;
+        this.environment = environment;
     }
 
     /** A command line ready to execute, whose bad usage is one line on standard error and exit code 2. */
     public static CommandLine commandLine(CapteurCommand command) {
         CommandLine cl = new CommandLine(command);
+        cl.setDefaultValueProvider(new EnvironmentDefaults(command.environment));
         cl.setParameterExceptionHandler(CapteurCommand::badUsage);
         cl.setExecutionExceptionHandler((e, line, parsed) -> {
             line.getErr().println("capteur: " + e.getMessage());
@@ -140,6 +152,32 @@ public final class CapteurCommand implements Callable<Integer> {
             return 1;
         });
         return cl;
+    }
+
+    /**
+     * Reads option {@code --max-unacked} from {@code CAPTEUR_MAX_UNACKED}, and so on. A variable that is unset or
+     * blank leaves the option's own default: {@code docker run -e CAPTEUR_COUNT=} or a compose file passing an
+     * unset shell variable must not turn into a bad value.
+     */
+    static final class EnvironmentDefaults implements CommandLine.IDefaultValueProvider {
+        private final Map<String, String> environment;
+
+        EnvironmentDefaults(Map<String, String> environment) {
+            this.environment = environment;
+        }
+
+        @Override
+        public String defaultValue(CommandLine.Model.ArgSpec arg) {
+            if (!(arg instanceof CommandLine.Model.OptionSpec option) || option.typeInfo().isBoolean()) {
+                return null;
+            }
+            String value = environment.get(variable(option.longestName()));
+            return value == null || value.isBlank() ? null : value.strip();
+        }
+
+        static String variable(String option) {
+            return "CAPTEUR_" + option.replaceFirst("^-+", "").replace('-', '_').toUpperCase(Locale.ROOT);
+        }
     }
 
     private static int badUsage(ParameterException e, String[] args) {

@@ -17,7 +17,11 @@ final class Commands {
     }
 
     static int capteur(InputStream stdin, String... args) {
-        CommandLine cl = CapteurCommand.commandLine(new CapteurCommand(stdin));
+        return capteur(stdin, java.util.Map.of(), args);
+    }
+
+    static int capteur(InputStream stdin, java.util.Map<String, String> environment, String... args) {
+        CommandLine cl = CapteurCommand.commandLine(new CapteurCommand(stdin, environment));
         var err = new StringWriter();
         cl.setErr(new PrintWriter(err, true));
         int code = cl.execute(args);

@@ -53,6 +53,27 @@ class DeliveryTest {
 
     @Test
     @Timeout(60)
+    void theEnvironmentConfiguresEveryOptionAndBlankVariablesKeepTheDefaults() throws Exception {
+        try (var server = InProcessServer.start(dir.resolve("mesures.db"))) {
+            var environment = java.util.Map.of(
+                    "CAPTEUR_SERVER", server.address(),
+                    "CAPTEUR_ID", "env",
+                    "CAPTEUR_SENSORS", "2",
+                    "CAPTEUR_COUNT", "7",
+                    "CAPTEUR_INTERVAL", "10ms",
+                    "CAPTEUR_SEED", "",
+                    "CAPTEUR_GIVE_UP_AFTER", " ",
+                    "CAPTEUR_MAX_UNACKED", "");
+            int code = capteur(java.io.InputStream.nullInputStream(), environment);
+
+            assertThat(code).isZero();
+            assertThat(server.mesures().timestamps("env_1")).hasSize(7);
+            assertThat(server.mesures().timestamps("env_2")).hasSize(7);
+        }
+    }
+
+    @Test
+    @Timeout(60)
     void asFastAsPossibleNeverStampsAReadingInTheFuture() throws Exception {
         try (var server = InProcessServer.start(dir.resolve("mesures.db"))) {
             long before = System.currentTimeMillis();
