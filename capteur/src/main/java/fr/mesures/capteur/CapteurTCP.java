@@ -335,11 +335,11 @@ public class CapteurTCP extends Capteur {
         state = State.CONNECTED;
         stateSince = loop.now();
         waitingForAckSince = stateSince;
-        if (failuresInARow > 0) {
+        if (failuresInARow > 0 && loop.connectionLog().allow(stateSince)) {
             log.info("capteur {}: connected to {} after {} failed attempts; sending {} unacknowledged readings",
                     id(), server(), failuresInARow, unacked.size());
         } else {
-            log.debug("capteur {}: connected to {}", id(), server());
+            log.debug("capteur {}: connected to {} ({} readings to send)", id(), server(), unacked.size());
         }
         failuresInARow = 0;
         connection.append(Reply.ACKS_REQUEST); // value 1 of this connection; the buffer is empty so it fits
@@ -451,7 +451,7 @@ public class CapteurTCP extends Capteur {
         failuresInARow++;
         listener.connectionFailed(this);
         long delay = backoff.nextDelayMillis();
-        if (failuresInARow == 1) {
+        if (failuresInARow == 1 && loop.connectionLog().allow(loop.now())) {
             log.warn("capteur {}: {}; {} readings not acknowledged ({} to send again), retrying in {} ms", id(),
                     reason, unacked.size(), resend, delay);
         } else {
@@ -475,6 +475,7 @@ public class CapteurTCP extends Capteur {
             return;
         }
         long now = loop.now();
+        loop.connectionLog().flush(now);
         if (state == State.CONNECTING && now - stateSince >= settings.connectTimeout().toMillis()) {
             fail("no connection to " + server() + " after " + settings.connectTimeout().toMillis() + " ms");
         } else if (state == State.CONNECTED && unacked.writtenCount() > 0

@@ -66,6 +66,7 @@ public final class EventLoop implements AutoCloseable {
     private final PriorityQueue<Timer> timers = new PriorityQueue<>();
     private final ArrayDeque<Runnable> runNow = new ArrayDeque<>();
     private final ByteBuffer readBuffer = ByteBuffer.allocate(READ_BUFFER_BYTES);
+    private final LogBudget connectionLog = new LogBudget(20, 10_000);
     private long timerSequence;
     private volatile boolean running;
 
@@ -118,6 +119,11 @@ public final class EventLoop implements AutoCloseable {
         return readBuffer.clear();
     }
 
+    /** The budget of connection-event lines shared by the sensors of this loop. Loop thread only. */
+    public LogBudget connectionLog() {
+        return connectionLog;
+    }
+
     public boolean inLoop() {
         return Thread.currentThread() == thread;
     }
@@ -141,6 +147,7 @@ public final class EventLoop implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             log.error("the sensors' I/O loop failed", e);
         } finally {
+            connectionLog.report();
             closeChannels();
         }
     }
