@@ -9,6 +9,7 @@ import fr.mesures.serveur.ingest.StoreWriter;
 import fr.mesures.serveur.metrics.Health;
 import fr.mesures.serveur.metrics.HttpEndpoint;
 import fr.mesures.serveur.metrics.ServeurMetrics;
+import fr.mesures.serveur.metrics.WarningBudget;
 import fr.mesures.serveur.network.Serveur;
 import fr.mesures.serveur.protocol.FrameScanner;
 import fr.mesures.serveur.storage.MesureStore;
@@ -61,6 +62,8 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
     private final StoreWriter writer;
     private final Queue<List<FrameBatch>> committed = new ConcurrentLinkedQueue<>();
     private final FrameScanner.Sink framing = new Framing();
+    private final WarningBudget rejections = new WarningBudget(log, "rejected values", 10, 10_000_000_000L);
+    private final WarningBudget refusals = new WarningBudget(log, "refused connections", 10, 10_000_000_000L);
     private HttpEndpoint http;
 
     // Selector thread only, except `queued`, which the metrics read.
@@ -163,6 +166,9 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
     @Override
     protected byte[] onRefused() {
         metrics.connectionRefused();
+        if (refusals.allow(System.nanoTime())) {
+            log.warn("refused a connection: at the limit of {} connections", settings.listen().maxConnections());
+        }
         return Reply.Error.ofConnection("the server is at its limit of " + settings.listen().maxConnections()
                 + " connections; try again later").toJson().getBytes(StandardCharsets.UTF_8);
     }
@@ -262,10 +268,13 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
 
     /** Selector thread: turns committed batches into replies, and frees their share of the budget. */
     private void acknowledge() {
+        long now = System.nanoTime();
+        rejections.roll(now);
+        refusals.roll(now);
         List<FrameBatch> group;
         while ((group = committed.poll()) != null) {
             for (FrameBatch batch : group) {
-                acknowledge(batch);
+                acknowledge(batch, now);
                 inFlightBytes -= batch.dataLength();
                 inFlightBatches--;
                 queued -= batch.frames();
@@ -277,7 +286,7 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
         }
     }
 
-    private void acknowledge(FrameBatch batch) {
+    private void acknowledge(FrameBatch batch, long now) {
         List<FrameBatch.FrameError> errors = batch.errors();
         List<FrameBatch.AcksRequest> acksRequests = batch.acksRequests();
         int nextError = 0;
@@ -287,6 +296,9 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
             long index = batch.valueIndex(frame);
             while (nextError < errors.size() && errors.get(nextError).frame() == frame) {
                 FrameBatch.FrameError error = errors.get(nextError++);
+                if (rejections.allow(now)) {
+                    log.warn("{}: value {} rejected: {}", connection, index, error.message());
+                }
                 if (!connection.replies().error(index, error.element(), error.message())) {
                     metrics.repliesDropped(1);
                 }
