@@ -1,0 +1,277 @@
+package fr.mesures.systemtests.support;
+
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * {@code java -jar serveur/target/serveur.jar} as a process of its own, listening on 127.0.0.1 only, so that a
+ * test can kill it (SIGKILL: no shutdown hook, no flush), stop it (SIGTERM), and watch its heap and threads from
+ * outside. Every start appends to the same log file, so a failure shows the whole story of a database.
+ */
+public final class ServeurProcess implements AutoCloseable {
+
+    private static final Pattern LISTENING = Pattern.compile("serveur listening on [^:]+:(\\d+) \\(HTTP (\\d+|off)\\)");
+    private static final Pattern ERROR_LINE = Pattern.compile("(?m)^\\S+ ERROR .*$");
+
+    private final Process process;
+    private final Path log;
+    private final int port;
+    private final int httpPort;
+    private final Config config;
+
+    /** How to start a server; {@link #start()} can be called again after a kill to restart on the same port. */
+    public static final class Config {
+        private final Path log;
+        private final String store;
+        private final List<String> jvm = new ArrayList<>(List.of("-Xmx256m", "-XX:+ExitOnOutOfMemoryError"));
+        private final List<String> args = new ArrayList<>();
+        private int port;
+
+        private Config(Path log, String store) {
+            this.log = log;
+            this.store = store;
+        }
+
+        /** Replaces the default JVM options ({@code -Xmx256m -XX:+ExitOnOutOfMemoryError}). */
+        public Config jvm(String... options) {
+            jvm.clear();
+            jvm.addAll(List.of(options));
+            return this;
+        }
+
+        public Config args(String... more) {
+            args.addAll(List.of(more));
+            return this;
+        }
+
+        /** A fixed port (sensors are told where to reconnect); 0, the default, picks a free one. */
+        public Config port(int fixed) {
+            this.port = fixed;
+            return this;
+        }
+
+        public ServeurProcess start() throws IOException {
+            return ServeurProcess.start(this);
+        }
+    }
+
+    /** @param store {@code sqlite:PATH} or {@code file:PATH} */
+    public static Config with(Path log, String store) {
+        return new Config(log, store);
+    }
+
+    private ServeurProcess(Process process, Config config, int port, int httpPort) {
+        this.process = process;
+        this.log = config.log;
+        this.config = config;
+        this.port = port;
+        this.httpPort = httpPort;
+    }
+
+    private static ServeurProcess start(Config config) throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(Jars.java());
+        command.addAll(config.jvm);
+        command.addAll(List.of("-jar", Jars.serveur().toString(), "--bind", "127.0.0.1",
+                "--port", String.valueOf(config.port), "--http-port", "0", "--store", config.store));
+        command.addAll(config.args);
+        long from = Files.exists(config.log) ? Files.size(config.log) : 0;
+        Files.writeString(config.log, "==== start: " + String.join(" ", command) + "\n", StandardCharsets.UTF_8,
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+        Process process = Children.start(new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(config.log.toFile())));
+        Matcher[] found = new Matcher[1];
+        try {
+            // Generous: the machine is shared, and a JVM with Flyway takes 1-2 s when it is quiet.
+            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(50)).until(() -> {
+                String text = read(config.log, from);
+                Matcher m = LISTENING.matcher(text);
+                if (m.find()) {
+                    found[0] = m;
+                    return true;
+                }
+                if (!process.isAlive()) {
+                    throw new IllegalStateException("the server exited with " + process.exitValue() + ":\n" + text);
+                }
+                return false;
+            });
+        } catch (RuntimeException e) {
+            process.destroyForcibly();
+            throw e;
+        }
+        String http = found[0].group(2);
+        return new ServeurProcess(process, config, Integer.parseInt(found[0].group(1)),
+                http.equals("off") ? -1 : Integer.parseInt(http));
+    }
+
+    /** Starts the same server again (same store, same port), after this one died. */
+    public ServeurProcess restart() throws IOException {
+        if (process.isAlive()) {
+            throw new IllegalStateException("still running");
+        }
+        return config.port(port).start();
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public int httpPort() {
+        return httpPort;
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    public boolean alive() {
+        return process.isAlive();
+    }
+
+    public Process process() {
+        return process;
+    }
+
+    public Path log() {
+        return log;
+    }
+
+    public Metrics metrics() {
+        return new Metrics(HttpGet.get(httpPort, "/metrics").body());
+    }
+
+    public HttpGet.Response health() {
+        return HttpGet.get(httpPort, "/health");
+    }
+
+    /** SIGKILL, as the kernel's OOM killer or a power supply would do it: nothing runs after it. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("server " + pid() + " survived SIGKILL for 30 s");
+        }
+    }
+
+    /** SIGTERM, as a service manager stops a service; returns at once. */
+    public void terminate() {
+        process.destroy();
+    }
+
+    /** Heap in use right after a full GC ({@code jcmd PID GC.run}), from the server's own JVM metrics. */
+    public long heapAfterGc() throws IOException, InterruptedException {
+        jcmd("GC.run");
+        return (long) metrics().sum("jvm_memory_used_bytes", "area=\"heap\"");
+    }
+
+    /** {@code jcmd PID Thread.print}: what every thread of the server is doing, for a failure message. */
+    public String threadDump() {
+        try {
+            return jcmd("Thread.print");
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            return "(no thread dump: " + e + ")";
+        }
+    }
+
+    private String jcmd(String command) throws IOException, InterruptedException {
+        Process jcmd = Children.start(new ProcessBuilder(Jars.jcmd(), Long.toString(pid()), command)
+                .redirectErrorStream(true));
+        byte[] out = jcmd.getInputStream().readAllBytes();
+        if (!jcmd.waitFor(60, TimeUnit.SECONDS)) {
+            jcmd.destroyForcibly();
+            throw new IllegalStateException("jcmd " + command + " hung");
+        }
+        String text = new String(out, StandardCharsets.UTF_8);
+        if (jcmd.exitValue() != 0) {
+            throw new IllegalStateException("jcmd " + command + " failed: " + text);
+        }
+        return text;
+    }
+
+    /**
+     * What the writer thread is doing right now: the number of the system call it is blocked in (from
+     * {@code /proc/PID/task/TID/syscall}, e.g. 75 = fdatasync on x86-64), {@code running} when it is executing
+     * Java code, or {@code ?} when it cannot be seen. Used to aim SIGKILL at a commit.
+     */
+    public String writerSyscall() {
+        Path tasks = Path.of("/proc", Long.toString(pid()), "task");
+        try (var list = Files.list(tasks)) {
+            for (Path task : (Iterable<Path>) list::iterator) {
+                try {
+                    if (Files.readString(task.resolve("comm")).trim().equals("serveur-writer")) {
+                        String syscall = Files.readString(task.resolve("syscall")).trim();
+                        int space = syscall.indexOf(' ');
+                        return space < 0 ? syscall : syscall.substring(0, space);
+                    }
+                } catch (IOException e) {
+                    // a thread that ended while we looked
+                }
+            }
+        } catch (IOException e) {
+            return "?";
+        }
+        return "?";
+    }
+
+    public String logText() {
+        return read(log, 0);
+    }
+
+    /** Lines logged at ERROR: the server caught something it did not expect. */
+    public List<String> errorLines() {
+        Matcher m = ERROR_LINE.matcher(logText());
+        List<String> lines = new ArrayList<>();
+        while (m.find()) {
+            lines.add(m.group());
+        }
+        return lines;
+    }
+
+    /** The last lines of the log, for failure messages. */
+    public String logTail(int lines) {
+        List<String> all = logText().lines().collect(Collectors.toList());
+        return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+    }
+
+    /** Log tail and thread dump: what a person debugging a failed assertion wants first. */
+    public String diagnosis() {
+        return "\n--- server log (tail) ---\n" + logTail(60) + "\n--- threads ---\n"
+                + (alive() ? threadDump() : "(server not running)");
+    }
+
+    /** Waits for the process to end by itself. */
+    public boolean waitFor(Duration timeout) throws InterruptedException {
+        return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** SIGTERM, then SIGKILL if it has not ended in 40 s: a test never leaves a server behind. */
+    @Override
+    public void close() throws InterruptedException {
+        if (process.isAlive()) {
+            process.destroy();
+            if (!process.waitFor(40, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor();
+            }
+        }
+    }
+
+    private static String read(Path log, long from) {
+        try {
+            byte[] bytes = Files.readAllBytes(log);
+            int start = (int) Math.min(from, bytes.length);
+            return new String(bytes, start, bytes.length - start, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "";
+        }
+    }
+}
