@@ -55,6 +55,8 @@ class HttpEndpointTest {
             assertThat(IngestTest.counter(body, "serveur_connections_total")).isEqualTo(1);
             assertThat(IngestTest.counter(body, "serveur_queue_readings")).isZero();
             assertThat(IngestTest.counter(body, "capteur_temperature_celsius{capteur_id=\"salon\"}")).isEqualTo(19.5);
+            assertThat(IngestTest.counter(body, "capteur_last_seen_timestamp_seconds{capteur_id=\"salon\"}"))
+                    .isCloseTo(System.currentTimeMillis() / 1000.0, org.assertj.core.data.Offset.offset(60.0));
             assertThat(body).contains("serveur_connections_active ", "serveur_store_commit_seconds_count ",
                     "serveur_store_commit_seconds_sum ", "jvm_memory_used_bytes", "process_cpu_usage",
                     "jvm_threads_live_threads");

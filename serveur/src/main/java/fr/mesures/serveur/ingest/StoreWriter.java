@@ -164,7 +164,7 @@ public final class StoreWriter implements AutoCloseable {
                 }
                 for (ReadingBlock block : blocks) {
                     for (int i = 0; i < block.size(); i++) {
-                        metrics.temperature(block.capteurId(i), block.temperature(i));
+                        metrics.lastReading(block.capteurId(i), block.temperature(i), block.receivedAt());
                     }
                 }
                 return;

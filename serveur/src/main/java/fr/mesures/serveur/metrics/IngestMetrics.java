@@ -27,8 +27,8 @@ public interface IngestMetrics {
 
     void storeFailed();
 
-    /** The last committed temperature of a sensor. */
-    void temperature(String capteurId, double celsius);
+    /** A sensor's last committed reading: its temperature, and when the server received it (epoch ms). */
+    void lastReading(String capteurId, double celsius, long receivedAtMillis);
 
     /** Error lines not sent to a client that did not read them. */
     void repliesDropped(long lines);
@@ -68,7 +68,7 @@ public interface IngestMetrics {
         }
 
         @Override
-        public void temperature(String capteurId, double celsius) {
+        public void lastReading(String capteurId, double celsius, long receivedAtMillis) {
         }
 
         @Override

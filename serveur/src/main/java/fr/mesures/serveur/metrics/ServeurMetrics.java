@@ -41,7 +41,7 @@ public final class ServeurMetrics implements IngestMetrics, AutoCloseable {
     private final Counter storeFailures;
     private final Counter repliesDropped;
     private final Timer commits;
-    private final Map<String, AtomicLong> temperatures = new ConcurrentHashMap<>();
+    private final Map<String, SensorSeries> sensors = new ConcurrentHashMap<>();
     private final int maxSensors;
     private final JvmGcMetrics gc = new JvmGcMetrics();
 
@@ -74,7 +74,7 @@ public final class ServeurMetrics implements IngestMetrics, AutoCloseable {
                 .description("Error lines not sent because the client did not read them").register(registry);
         commits = Timer.builder("serveur.store.commit")
                 .description("Time to write and commit one group of readings").register(registry);
-        Gauge.builder("serveur.sensors.tracked", temperatures, Map::size)
+        Gauge.builder("serveur.sensors.tracked", sensors, Map::size)
                 .description("Sensors with a capteur_temperature_celsius series; new ones get none past the limit")
                 .register(registry);
         new ClassLoaderMetrics().bindTo(registry);
@@ -143,24 +143,48 @@ public final class ServeurMetrics implements IngestMetrics, AutoCloseable {
     }
 
     @Override
-    public void temperature(String capteurId, double celsius) {
-        AtomicLong last = temperatures.get(capteurId);
-        if (last == null) {
-            if (temperatures.size() >= maxSensors) {
+    public void lastReading(String capteurId, double celsius, long receivedAtMillis) {
+        SensorSeries series = sensors.get(capteurId);
+        if (series == null) {
+            if (sensors.size() >= maxSensors) {
                 return;
             }
-            last = temperatures.computeIfAbsent(capteurId, this::newSeries);
+            series = sensors.computeIfAbsent(capteurId, this::newSeries);
         }
-        // Written by the store's writer thread, read by scrapes: release/acquire is all a gauge needs.
-        last.setRelease(Double.doubleToRawLongBits(celsius));
+        series.set(celsius, receivedAtMillis);
     }
 
-    private AtomicLong newSeries(String capteurId) {
-        AtomicLong bits = new AtomicLong(Double.doubleToRawLongBits(Double.NaN));
-        Gauge.builder("capteur.temperature.celsius", bits, b -> Double.longBitsToDouble(b.getAcquire()))
+    private SensorSeries newSeries(String capteurId) {
+        SensorSeries series = new SensorSeries();
+        Gauge.builder("capteur.temperature.celsius", series, SensorSeries::celsius)
                 .description("Last stored temperature of each sensor, in degrees Celsius")
                 .tag("capteur_id", capteurId).register(registry);
-        return bits;
+        Gauge.builder("capteur.last.seen.timestamp.seconds", series, SensorSeries::seenSeconds)
+                .description("When the server received each sensor's last stored reading (Unix time)")
+                .tag("capteur_id", capteurId).register(registry);
+        return series;
+    }
+
+    /**
+     * A sensor's two gauges. Written by the store's writer thread, read by scrapes: release/acquire is all a gauge
+     * needs (a scrape may see a value one commit old, never a torn one).
+     */
+    private static final class SensorSeries {
+        private final AtomicLong celsiusBits = new AtomicLong(Double.doubleToRawLongBits(Double.NaN));
+        private final AtomicLong seenMillis = new AtomicLong();
+
+        void set(double celsius, long receivedAtMillis) {
+            celsiusBits.setRelease(Double.doubleToRawLongBits(celsius));
+            seenMillis.setRelease(receivedAtMillis);
+        }
+
+        double celsius() {
+            return Double.longBitsToDouble(celsiusBits.getAcquire());
+        }
+
+        double seenSeconds() {
+            return seenMillis.getAcquire() / 1000.0;
+        }
     }
 
     @Override
