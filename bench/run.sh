@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # The performance benchmark of issue 5, in one run on this machine (docs/performance.md explains every number).
 #
-#   bench/run.sh                 # the full run (about 5 to 10 minutes on 2 cores), appended to bench/RESULTS.md
+#   bench/run.sh                 # the full run (about 7 minutes on 2 cores), appended to bench/RESULTS.md
 #   QUICK=1 bench/run.sh         # every step at a tenth of the size, to check the script; nothing appended
 #
 # Settings (environment):
-#   SERVER_HEAP   JVM options of the server (default: the heap the README recommends, -Xmx256m)
+#   SERVER_HEAP   JVM options of the server (default -Xmx128m: the heap proposed for the README, see docs/performance.md)
 #   SYNC          the server's --sqlite-synchronous, also used by the sqlite3 import (default FULL, the server's)
 #   SERVER_OPTS   more server flags, e.g. "--workers 2 --max-batch 50000"
+#   REPEAT        how many times each measurement is taken (default 5); the tables show the median run and the
+#                 spread, so one noisy moment on a shared machine does not decide a target
+#   WARMUP        readings sent to each server before its measured load (default 200000), so that the
+#                 measurement is the server at work and not the JIT compiling it; 0 measures a cold server
 #   KEEP=1        keep the temporary folder (databases, files, logs) and print where it is
 #
 # What it does: builds the jars if they are missing; measures the two physical limits (the sqlite3 shell's
@@ -23,17 +27,22 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SERVEUR_JAR=$ROOT/serveur/target/serveur.jar
 CHARGE_JAR=$ROOT/bench/target/charge.jar
 SCHEMA=$ROOT/serveur/src/main/resources/db/migration/V1__create_mesures.sql
-SERVER_HEAP=${SERVER_HEAP:--Xmx256m}
+SERVER_HEAP=${SERVER_HEAP:--Xmx128m}
 SYNC=${SYNC:-FULL}
 SERVER_OPTS=${SERVER_OPTS:-}
 QUICK=${QUICK:-0}
 KEEP=${KEEP:-0}
+REPEAT=${REPEAT:-5}
+WARMUP=${WARMUP:-200000}
 CHARGE_JVM=(-Xms1g -Xmx1g -XX:MaxDirectMemorySize=2g)
 
 if [[ $QUICK == 1 ]]; then SCALE=10; else SCALE=1; fi
 R_1M=$((1000000 / SCALE)); R_200K=$((200000 / SCALE)); R_4M=$((4000000 / SCALE))
 MANY_C=$((10000 / SCALE)); MANY_N=$((MANY_C * 30))   # 30 readings per connection at 1/s: 30 s, 10 s warm-up
 IMPORT_CHUNK=$((100000 / SCALE))
+WARMUP=$((WARMUP / SCALE))
+# The warm-up's readings are a day before the measured ones: other keys, so every measured reading is new.
+WARMUP_BASE=$((1764000000000 - 86400000))
 
 say() { printf '[run.sh %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
@@ -74,6 +83,15 @@ if [[ ! -f $SERVEUR_JAR || ! -f $CHARGE_JAR ]]; then
     say "building the jars (mvn -B -q -DskipTests package)"
     (cd "$ROOT" && mvn -B -q -DskipTests -pl bench -am package) || die "the build failed"
 fi
+# The work tree may be rebuilt while this runs (a shared machine): measure copies taken now, all the run long.
+cp "$SERVEUR_JAR" "$WORK/serveur.jar"
+cp "$CHARGE_JAR" "$WORK/charge.jar"
+SERVEUR_JAR_BUILT=$(date -u -r "$SERVEUR_JAR" +%Y-%m-%dT%H:%M:%SZ)
+SERVEUR_JAR=$WORK/serveur.jar
+CHARGE_JAR=$WORK/charge.jar
+SERVEUR_SHA=$(sha256sum "$SERVEUR_JAR" | cut -c1-12)
+COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [[ -n $(git -C "$ROOT" status --porcelain -- serveur protocole bench 2>/dev/null) ]]; then COMMIT="$COMMIT (+ local changes)"; fi
 # 10,000 connections need 10,000 descriptors in the generator and in the server.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 if (($(ulimit -n) < MANY_C + 500)); then
@@ -126,6 +144,7 @@ free_port() {
 start_server() {
     local dir=$1 store=$2
     mkdir -p "$dir"
+    : >"$dir/server.log"   # exists before the server's shell opens it, for the loop below
     # shellcheck disable=SC2086
     java $SERVER_HEAP -jar "$SERVEUR_JAR" --bind 127.0.0.1 --port 0 --http-port -1 --store "$store" \
         --sqlite-synchronous "$SYNC" $SERVER_OPTS >"$dir/server.log" 2>&1 &
@@ -133,7 +152,7 @@ start_server() {
     PIDS+=("$SERVER_PID")
     SERVER_PORT=
     for _ in $(seq 300); do
-        SERVER_PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$dir/server.log" | head -1)
+        SERVER_PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$dir/server.log" | head -1 || true)
         [[ -n $SERVER_PORT ]] && return
         kill -0 "$SERVER_PID" 2>/dev/null || break
         sleep 0.1
@@ -159,15 +178,22 @@ charge() {
     [[ -n $CHARGE_JSON ]] || die "the load generator printed no result"
 }
 
-# server_load NAME STORE_KIND READINGS CONNECTIONS SENSORS [charge options...]
+# server_load NAME REP STORE_KIND READINGS CONNECTIONS SENSORS [charge options...]
 server_load() {
-    local name=$1 kind=$2 readings=$3 connections=$4 sensors=$5
-    shift 5
-    local dir=$WORK/$name store stored cpu0 cpu1 hwm
+    local name=$1 rep=$2 kind=$3 readings=$4 connections=$5 sensors=$6
+    shift 6
+    local dir=$WORK/$name.$rep store stored cpu0 cpu1 hwm warmed=0 hwm_scope=run
     if [[ $kind == sqlite ]]; then store=sqlite:$dir/mesures.db; else store=file:$dir/donnees.txt; fi
-    sync
     start_server "$dir" "$store"
-    say "$name: $readings readings over $connections connections, $kind store (server pid $SERVER_PID, port $SERVER_PORT)"
+    if ((WARMUP > 0)); then
+        say "$name #$rep: warm-up, $WARMUP readings over 100 connections (server pid $SERVER_PID, port $SERVER_PORT)"
+        charge -p "$SERVER_PORT" -n "$WARMUP" -c 100 -s 1000 --base-millis "$WARMUP_BASE"
+        warmed=$WARMUP
+    fi
+    sync
+    # Peak RSS of the measured load alone: reset the high-water mark to the current RSS (Linux 4.0+).
+    echo 5 >"/proc/$SERVER_PID/clear_refs" 2>/dev/null || hwm_scope=life
+    say "$name #$rep: $readings readings over $connections connections, $kind store"
     cpu0=$(process_ticks "$SERVER_PID")
     thread_ticks "$SERVER_PID" >"$dir/threads.before"
     charge -p "$SERVER_PORT" -n "$readings" -c "$connections" -s "$sensors" "$@"
@@ -180,23 +206,34 @@ server_load() {
     else
         stored=$(wc -l <"$dir/donnees.txt")
     fi
+    stored=$((stored - warmed))
     local rate=0
     if [[ " $* " == *" --rate "* ]]; then rate=1; fi
-    printf '{"kind":"server","name":"%s","store":"%s","readings":%s,"connections":%s,"sensors":%s,"rate":%s,"heap":"%s","sync":"%s","server_cpu_s":%s,"rss_peak_kb":%s,"stored":%s,"threads_cpu_s":%s,"charge":%s}\n' \
-        "$name" "$kind" "$readings" "$connections" "$sensors" "$rate" "$SERVER_HEAP" "$SYNC" \
+    printf '{"kind":"server","name":"%s","rep":%s,"store":"%s","readings":%s,"connections":%s,"sensors":%s,"rate":%s,"heap":"%s","sync":"%s","warmup":%s,"rss_scope":"%s","server_cpu_s":%s,"rss_peak_kb":%s,"stored":%s,"threads_cpu_s":%s,"charge":%s}\n' \
+        "$name" "$rep" "$kind" "$readings" "$connections" "$sensors" "$rate" "$SERVER_HEAP" "$SYNC" "$warmed" "$hwm_scope" \
         "$(awk -v a="$cpu0" -v b="$cpu1" -v t="$TICKS" 'BEGIN { printf "%.2f", (b - a) / t }')" \
         "$hwm" "$stored" "$(threads_json "$dir/threads.before" "$dir/threads.after")" "$CHARGE_JSON" \
         >>"$MEASUREMENTS"
-    say "$name: stored $stored of $readings; server CPU $(awk -v a="$cpu0" -v b="$cpu1" -v t="$TICKS" 'BEGIN { printf "%.2f", (b - a) / t }') s; peak RSS $((hwm / 1024)) MB"
+    say "$name #$rep: stored $stored of $readings; server CPU $(awk -v a="$cpu0" -v b="$cpu1" -v t="$TICKS" 'BEGIN { printf "%.2f", (b - a) / t }') s; peak RSS $((hwm / 1024)) MB"
 }
 
-# sqlite_import NAME READINGS: the sqlite3 shell imports the same rows into the same schema, 100,000 a transaction.
+# sqlite_import NAME READINGS REPS: the sqlite3 shell imports the same rows into the same schema, 100,000 a
+# transaction, REPS times into a fresh database.
 sqlite_import() {
-    local name=$1 readings=$2 dir=$WORK/$1
+    local name=$1 readings=$2 reps=$3 dir=$WORK/$1 rep
     mkdir -p "$dir"
     java "${CHARGE_JVM[@]}" -jar "$CHARGE_JAR" rows -n "$readings" -s 1000 -o "$dir/rows.csv"
     split -l "$IMPORT_CHUNK" -d -a 4 --additional-suffix=.csv "$dir/rows.csv" "$dir/chunk_"
     rm "$dir/rows.csv"
+    for rep in $(seq "$reps"); do
+        import_once "$name" "$readings" "$rep" "$dir"
+    done
+    rm -f "$dir"/chunk_*.csv
+}
+
+import_once() {
+    local name=$1 readings=$2 rep=$3 dir=$4
+    rm -f "$dir"/import.db*
     sqlite3 "$dir/import.db" <"$SCHEMA"
     {
         echo "PRAGMA journal_mode=WAL;"
@@ -209,7 +246,7 @@ sqlite_import() {
         echo ".shell date +%s.%N"
     } >"$dir/import.sql"
     sync
-    say "$name: sqlite3 .import of $readings rows, $IMPORT_CHUNK per transaction, WAL, synchronous=$SYNC"
+    say "$name #$rep: sqlite3 .import of $readings rows, $IMPORT_CHUNK per transaction, WAL, synchronous=$SYNC"
     local out t0 t1 stored
     out=$(sqlite3 "$dir/import.db" <"$dir/import.sql")
     t0=$(printf '%s\n' "$out" | grep -E '^[0-9]+\.[0-9]+$' | head -1)
@@ -217,15 +254,16 @@ sqlite_import() {
     stored=$(sqlite3 "$dir/import.db" 'SELECT count(*) FROM mesures')
     local seconds
     seconds=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
-    printf '{"kind":"import","name":"%s","readings":%s,"seconds":%s,"stored":%s,"detail":"%s rows a transaction, WAL, synchronous=%s, 64 MiB cache"}\n' \
-        "$name" "$readings" "$seconds" "$stored" "$IMPORT_CHUNK" "$SYNC" >>"$MEASUREMENTS"
-    say "$name: $seconds s, $stored rows"
-    rm -f "$dir"/chunk_*.csv "$dir"/import.db*
+    printf '{"kind":"import","name":"%s","rep":%s,"readings":%s,"seconds":%s,"stored":%s,"detail":"%s rows a transaction, WAL, synchronous=%s, 64 MiB cache"}\n' \
+        "$name" "$rep" "$readings" "$seconds" "$stored" "$IMPORT_CHUNK" "$SYNC" >>"$MEASUREMENTS"
+    say "$name #$rep: $seconds s, $stored rows"
+    rm -f "$dir"/import.db*
 }
 
-# raw_limit NAME TARGET(file|null) READINGS CONNECTIONS: the same NDJSON bytes into socat, one process per connection.
+# raw_limit NAME REP TARGET(file|null) READINGS CONNECTIONS: the same NDJSON bytes into socat, one process per
+# connection.
 raw_limit() {
-    local name=$1 target=$2 readings=$3 connections=$4 dir=$WORK/$1 port out pid
+    local name=$1 rep=$2 target=$3 readings=$4 connections=$5 dir=$WORK/$1 port out pid
     mkdir -p "$dir"
     if [[ $target == file ]]; then out=$dir/raw.ndjson; else out=/dev/null; fi
     for _ in $(seq 10); do
@@ -241,7 +279,7 @@ raw_limit() {
     done
     [[ -n $pid ]] || die "socat could not listen"
     sync
-    say "$name: $readings readings over $connections connections into socat -> $out (pid $pid, port $port)"
+    say "$name #$rep: $readings readings over $connections connections into socat -> $out (pid $pid, port $port)"
     charge -p "$port" -n "$readings" -c "$connections" -s 1000 --sink
     local bytes=0 fsync_s=0
     if [[ $target == file ]]; then
@@ -253,8 +291,8 @@ raw_limit() {
     kill -TERM "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
     forget_pid "$pid"
-    printf '{"kind":"raw","name":"%s","target":"%s","readings":%s,"connections":%s,"file_bytes":%s,"fsync_s":%s,"charge":%s}\n' \
-        "$name" "$target" "$readings" "$connections" "$bytes" "$fsync_s" "$CHARGE_JSON" >>"$MEASUREMENTS"
+    printf '{"kind":"raw","name":"%s","rep":%s,"target":"%s","readings":%s,"connections":%s,"file_bytes":%s,"fsync_s":%s,"charge":%s}\n' \
+        "$name" "$rep" "$target" "$readings" "$connections" "$bytes" "$fsync_s" "$CHARGE_JSON" >>"$MEASUREMENTS"
     rm -f "$dir/raw.ndjson"
 }
 
@@ -263,22 +301,25 @@ STARTED=$(date +%s)
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 say "work folder $WORK; server heap '$SERVER_HEAP', synchronous=$SYNC${SERVER_OPTS:+, $SERVER_OPTS}"
 
-sqlite_import import_1m "$R_1M"
-sqlite_import import_4m "$R_4M"
-raw_limit raw_file_100 file "$R_1M" 100
-raw_limit raw_file_1000 file "$R_200K" 1000
-raw_limit sink_null_100 null "$R_4M" 100
-
-server_load sqlite_1m_100 sqlite "$R_1M" 100 1000
-server_load sqlite_200k_1000 sqlite "$R_200K" 1000 1000
-server_load sqlite_4m_100 sqlite "$R_4M" 100 1000
-server_load file_1m_100 file "$R_1M" 100 1000
-server_load file_200k_1000 file "$R_200K" 1000 1000
-server_load sqlite_10k_rate sqlite "$MANY_N" "$MANY_C" "$MANY_C" --rate 1/s --warmup 10s
+sqlite_import import_1m "$R_1M" "$REPEAT"
+sqlite_import import_4m "$R_4M" "$REPEAT"
+for rep in $(seq "$REPEAT"); do
+    raw_limit raw_file_100 "$rep" file "$R_1M" 100
+    raw_limit raw_file_1000 "$rep" file "$R_200K" 1000
+    raw_limit sink_null_100 "$rep" null "$R_4M" 100
+done
+# Interleaved, so that a noisy minute on the shared machine hits one repetition of each, not every repetition of one.
+for rep in $(seq "$REPEAT"); do
+    server_load sqlite_1m_100 "$rep" sqlite "$R_1M" 100 1000
+    server_load sqlite_200k_1000 "$rep" sqlite "$R_200K" 1000 1000
+    server_load sqlite_4m_100 "$rep" sqlite "$R_4M" 100 1000
+    server_load file_1m_100 "$rep" file "$R_1M" 100 1000
+    server_load file_200k_1000 "$rep" file "$R_200K" 1000 1000
+done
+# 30 s at 1 reading/s per connection; once is enough (its percentiles already rest on 200,000 readings).
+server_load sqlite_10k_rate 1 sqlite "$MANY_N" "$MANY_C" "$MANY_C" --rate 1/s --warmup 10s
 
 # ------------------------------------------------------------------------------------------- the tables
-COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-if [[ -n $(git -C "$ROOT" status --porcelain -- serveur protocole bench 2>/dev/null) ]]; then COMMIT="$COMMIT (+ local changes)"; fi
 CPU_MODEL=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 RAM=$(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
 JDK=$(java -version 2>&1 | head -1)
@@ -289,7 +330,7 @@ TABLE=$WORK/table.md
     echo "## $(date -u +%Y-%m-%dT%H:%M:%SZ) · commit $COMMIT"
     echo
     echo "Machine: $(nproc) cores ($CPU_MODEL), $RAM RAM, Linux $(uname -r), $JDK; sqlite3 shell $(sqlite3 --version | cut -d' ' -f1); socat $(socat -V | awk '/socat version/ { print $3; exit }'); load average before/after: $LOAD_BEFORE / $LOAD."
-    echo "Server: \`java $SERVER_HEAP -jar serveur/target/serveur.jar --sqlite-synchronous $SYNC${SERVER_OPTS:+ $SERVER_OPTS}\`, a fresh server and store for each run. Load: bench/target/charge.jar, 1,000 sensors (10,000 in the 10,000-connection run), every reading a distinct (capteur_id, timestamp), acks requested and waited for. Run time $(( $(date +%s) - STARTED )) s."
+    echo "Server: serveur.jar built $SERVEUR_JAR_BUILT (sha256 $SERVEUR_SHA…), run as \`java $SERVER_HEAP -jar serveur/target/serveur.jar --sqlite-synchronous $SYNC${SERVER_OPTS:+ $SERVER_OPTS}\`, a fresh server and store for each measurement, warmed up with $WARMUP readings (other keys) before it. Load: bench/target/charge.jar, 1,000 sensors (10,000 in the 10,000-connection run), every reading a distinct (capteur_id, timestamp), acks requested and waited for. Each figure is the median of $REPEAT measurements (spread in brackets); peak RSS is that of the measured load. Run time $(( $(date +%s) - STARTED )) s."
     echo
     set +e
     java -cp "$CHARGE_JAR" fr.mesures.bench.charge.Charge report "$MEASUREMENTS"

@@ -67,12 +67,18 @@ public final class JfrSummary implements Callable<Integer> {
             if (share < minShare) {
                 continue;
             }
-            System.out.printf(Locale.ROOT, "%n== %s: %,d samples (%.1f%% of all; %,d in Java, %,d in native code)%n",
-                    g.name, g.samples, share, g.samples - g.nativeSamples, g.nativeSamples);
+            long busy = g.samples - g.idle;
+            System.out.printf(Locale.ROOT, "%n== %s: %,d samples (%.1f%% of all; %,d in Java, %,d in native code;"
+                            + " %,d waiting: %s); percentages of the %,d others:%n",
+                    g.name, g.samples, share, g.samples - g.nativeSamples, g.nativeSamples, g.idle,
+                    "EPoll.wait, park, sleep", busy);
+            if (busy == 0) {
+                continue;
+            }
             System.out.println("   self (top frame):");
-            print(g.self, g.samples);
+            print(g.self, busy);
             System.out.println("   total (anywhere in the stack):");
-            print(g.total, g.samples);
+            print(g.total, busy);
         }
         return 0;
     }
@@ -100,11 +106,16 @@ public final class JfrSummary implements Callable<Integer> {
                 + (f.getType() != null && f.getType().equals("Native") ? " [native]" : "");
     }
 
+    /** Top frames of a thread that waits (a native sample is taken whether the thread runs or waits). */
+    static final Set<String> IDLE = Set.of("EPoll.wait [native]", "Unsafe.park [native]", "Object.wait [native]",
+            "Thread.sleep [native]", "Net.accept [native]", "Net.poll [native]");
+
     /** One thread group's samples. */
     private static final class Group {
         final String name;
         long samples;
         long nativeSamples;
+        long idle;
         final Map<String, Long> self = new HashMap<>();
         final Map<String, Long> total = new HashMap<>();
 
@@ -121,7 +132,12 @@ public final class JfrSummary implements Callable<Integer> {
             if (frames.isEmpty()) {
                 return;
             }
-            self.merge(method(frames.get(0)), 1L, Long::sum);
+            String top = method(frames.get(0));
+            if (IDLE.contains(top)) {
+                idle++;
+                return;
+            }
+            self.merge(top, 1L, Long::sum);
             Set<String> seen = new HashSet<>();
             for (RecordedFrame f : frames) {
                 String m = method(f);

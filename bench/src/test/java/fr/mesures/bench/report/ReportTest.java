@@ -51,9 +51,22 @@ class ReportTest {
                 .containsExactly(true, true, true, true, true, true, true, true, true, true, false);
         assertThat(r.targets().get(0).measured()).isEqualTo("330,000/s = 0.83 × 400,000/s");
         assertThat(r.targets().get(10).measured()).isEqualTo("missing in file 200,000");
+        assertThat(r.targets().get(10).what()).startsWith("Every reading");
         assertThat(r.markdown()).contains("| sqlite, full speed | 1,000,000 | 100 |", "0.83 × sqlite3 .import",
                 "0.60 × raw TCP-to-file", "| PASS |", "| **FAIL** |");
         assertThat(r.allPass()).isFalse();
+    }
+
+    @Test
+    void repeatedMeasurementsAreJudgedByTheirMedianAndShowTheirSpread() {
+        List<Map<String, Object>> lines = new java.util.ArrayList<>(lines(330_000, 4.2));
+        lines.add(Json.object(server("sqlite_1m_100", "sqlite", 1_000_000, 100, 100_000, 10, 200, 1_000_000, "")));
+        lines.add(Json.object(server("sqlite_1m_100", "sqlite", 1_000_000, 100, 500_000, 2, 200, 1_000_000, "")));
+
+        Report.Result r = Report.build(lines);
+
+        assertThat(r.targets().get(0).measured()).isEqualTo("330,000/s = 0.83 × 400,000/s");
+        assertThat(r.markdown()).contains("| 330,000 (100,000–500,000) |");
     }
 
     @Test
