@@ -133,6 +133,11 @@ public final class AckedStreams implements AutoCloseable {
         return streams.stream().mapToLong(s -> s.producedPublished).sum();
     }
 
+    /** Bytes handed to the kernel, on every connection (what the server has read is at most this). */
+    public long bytesWritten() {
+        return streams.stream().mapToLong(s -> s.bytesWritten).sum();
+    }
+
     public long ended() {
         return streams.stream().filter(s -> s.end != null).count();
     }
@@ -231,6 +236,7 @@ public final class AckedStreams implements AutoCloseable {
         long nextDueNanos = System.nanoTime();
         volatile long producedPublished;
         volatile long written;
+        volatile long bytesWritten;
         volatile long acked;
         volatile String end;
 
@@ -312,7 +318,7 @@ public final class AckedStreams implements AutoCloseable {
                 return;
             }
             try {
-                channel.write(pending);
+                bytesWritten += channel.write(pending);
             } catch (IOException e) {
                 end("write failed: " + e.getMessage());
                 return;
