@@ -1,0 +1,212 @@
+package fr.mesures.systemtests;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import fr.mesures.systemtests.support.AckedStreams;
+import fr.mesures.systemtests.support.Database;
+import fr.mesures.systemtests.support.Results;
+import fr.mesures.systemtests.support.ServeurProcess;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.HdrHistogram.Histogram;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.CleanupMode;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * 20,000 connection attempts in a few seconds against a server limited to 1,000 connections, holding up to
+ * 15,000 of them open from this JVM: the limit holds (watched in {@code serveur_connections_active} all along),
+ * the connections over it are told why and closed, the 50 clients already connected keep being served, and once
+ * the storm goes away the server accepts again up to its limit.
+ */
+class ConnectionStormIT {
+
+    private static final int LIMIT = 1000;
+    private static final int KEPT = 50;
+    private static final int ATTEMPTS = 20_000;
+    private static final int THREADS = 4;
+    /** Well under the 20,000 file descriptors a process may have here. */
+    private static final int HELD_AT_MOST = 15_000;
+
+    @TempDir(cleanup = CleanupMode.ON_SUCCESS)
+    Path dir;
+
+    @Test
+    @Timeout(value = 4, unit = TimeUnit.MINUTES)
+    void theConnectionLimitHoldsUnderAStormAndTheServerRecovers() throws Exception {
+        Path db = dir.resolve("mesures.db");
+        try (ServeurProcess server = ServeurProcess.with(dir.resolve("serveur.log"), "sqlite:" + db)
+                .args("--max-connections", String.valueOf(LIMIT)).start();
+                AckedStreams kept = AckedStreams.Plan.of("tenace", KEPT).interval(Duration.ofMillis(20))
+                        .window(100_000).open(server.port())) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> kept.acked() >= KEPT * 5L);
+            Histogram quiet = kept.latencySinceLastCall();
+
+            AtomicLong maxActive = new AtomicLong();
+            AtomicInteger samples = new AtomicInteger();
+            Thread watcher = watch(server, maxActive, samples);
+            ConcurrentLinkedQueue<SocketChannel> held = new ConcurrentLinkedQueue<>();
+            AtomicInteger connected = new AtomicInteger();
+            AtomicInteger failed = new AtomicInteger();
+            long started = System.nanoTime();
+            List<Thread> storm = new ArrayList<>();
+            for (int t = 0; t < THREADS; t++) {
+                Thread thread = new Thread(() -> attack(server.port(), held, connected, failed), "storm-" + t);
+                storm.add(thread);
+                thread.start();
+            }
+            for (Thread thread : storm) {
+                thread.join(TimeUnit.MINUTES.toMillis(2));
+            }
+            double stormSeconds = (System.nanoTime() - started) / 1e9;
+
+            // Every attempt that connected was either accepted or refused by the server, once its backlog is drained.
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> {
+                var m = server.metrics();
+                return m.count("serveur_connections_total") + m.count("serveur_connections_refused_total")
+                        == KEPT + connected.get();
+            });
+            // What the held sockets were told: refused ones have an error line and are closed by the server.
+            Tally tally = tally(held);
+            Histogram during = kept.latencySinceLastCall();
+            long refusedTotal = server.metrics().count("serveur_connections_refused_total");
+            watcher.interrupt();
+            watcher.join();
+
+            assertThat(maxActive.get()).as("most connections the server held at once (%d samples)", samples.get())
+                    .isLessThanOrEqualTo(LIMIT);
+            assertThat(tally.open()).as("storm connections still held by the server").isLessThanOrEqualTo(LIMIT - KEPT);
+            assertThat(tally.refusedWithReason()).as("refused with a reason").isPositive();
+            assertThat(during.getTotalCount()).as("acks to the kept clients during the storm").isPositive();
+            assertThat(during.getValueAtPercentile(99)).as("p99 (us) of the kept clients during the storm")
+                    .isLessThanOrEqualTo(Math.max(2_000_000, 10 * quiet.getValueAtPercentile(99)));
+
+            // The storm goes away: the server is back to its kept clients, and accepts up to its limit again.
+            for (SocketChannel c : held) {
+                c.close();
+            }
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
+                    .until(() -> server.metrics().count("serveur_connections_active") == KEPT);
+            List<SocketChannel> again = new ArrayList<>();
+            try {
+                for (int i = 0; i < LIMIT - KEPT; i++) {
+                    again.add(SocketChannel.open(new InetSocketAddress("127.0.0.1", server.port())));
+                }
+                await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+                        .until(() -> server.metrics().count("serveur_connections_active") == LIMIT);
+                assertThat(server.metrics().count("serveur_connections_refused_total"))
+                        .as("none of the new ones refused").isEqualTo(refusedTotal);
+            } finally {
+                for (SocketChannel c : again) {
+                    c.close();
+                }
+            }
+
+            kept.stop();
+            await().atMost(Duration.ofSeconds(60)).until(kept::allEnded);
+            Database database = new Database(db);
+            for (AckedStreams.State s : kept.states()) {
+                assertThat(s.errors()).isEmpty();
+                assertThat(s.end()).isEqualTo("finished");
+                assertThat(s.acked()).isEqualTo(s.produced());
+                assertThat(database.count(s.capteurId())).isEqualTo(s.produced());
+            }
+            assertThat(server.errorLines()).isEmpty();
+            Results.record("connection-storm", String.format("%d attempts in %.1f s (%d connected, %d failed to "
+                    + "connect) against --max-connections %d with %d kept clients: at most %d active in %d samples, "
+                    + "%d refused (server count), %d held sockets told why; kept clients %s (quiet: %s); after the "
+                    + "storm %d new connections all accepted", ATTEMPTS, stormSeconds, connected.get(), failed.get(),
+                    LIMIT, KEPT, maxActive.get(), samples.get(), refusedTotal, tally.refusedWithReason(),
+                    AckedStreams.describe(during), AckedStreams.describe(quiet), LIMIT - KEPT));
+        }
+    }
+
+    /** Polls serveur_connections_active as fast as the HTTP endpoint answers, keeping the largest value seen. */
+    private static Thread watch(ServeurProcess server, AtomicLong maxActive, AtomicInteger samples) {
+        Thread watcher = new Thread(() -> {
+            while (!Thread.currentThread().isInterrupted()) {
+                try {
+                    maxActive.accumulateAndGet(server.metrics().count("serveur_connections_active"), Math::max);
+                    samples.incrementAndGet();
+                    Thread.sleep(10);
+                } catch (InterruptedException e) {
+                    return;
+                } catch (RuntimeException e) {
+                    // a scrape that timed out under the storm: try again
+                }
+            }
+        }, "storm-watcher");
+        watcher.start();
+        return watcher;
+    }
+
+    /** One storm thread: its share of the attempts, holding each, closing the oldest beyond its share of the cap. */
+    private static void attack(int port, ConcurrentLinkedQueue<SocketChannel> held, AtomicInteger connected,
+            AtomicInteger failed) {
+        ArrayDeque<SocketChannel> mine = new ArrayDeque<>();
+        InetSocketAddress address = new InetSocketAddress("127.0.0.1", port);
+        for (int i = 0; i < ATTEMPTS / THREADS; i++) {
+            try {
+                SocketChannel channel = SocketChannel.open();
+                try {
+                    channel.socket().connect(address, 10_000);
+                } catch (IOException e) {
+                    channel.close();
+                    throw e;
+                }
+                mine.add(channel);
+                connected.incrementAndGet();
+                if (mine.size() > HELD_AT_MOST / THREADS) {
+                    mine.poll().close();
+                }
+            } catch (IOException e) {
+                failed.incrementAndGet();
+            }
+        }
+        held.addAll(mine);
+    }
+
+    private record Tally(int refusedWithReason, int open, int closedSilently) {
+    }
+
+    private static Tally tally(ConcurrentLinkedQueue<SocketChannel> held) throws IOException {
+        int refused = 0;
+        int open = 0;
+        int silent = 0;
+        ByteBuffer buffer = ByteBuffer.allocate(512);
+        for (SocketChannel c : held) {
+            c.configureBlocking(false);
+            buffer.clear();
+            int n;
+            try {
+                n = c.read(buffer);
+            } catch (IOException e) {
+                n = -1;
+            }
+            if (n > 0) {
+                String text = new String(buffer.array(), 0, n, StandardCharsets.UTF_8);
+                assertThat(text).contains("\"error\"").contains("limit of " + LIMIT + " connections");
+                refused++;
+            } else if (n == 0) {
+                open++;
+            } else {
+                silent++;
+            }
+        }
+        return new Tally(refused, open, silent);
+    }
+}
