@@ -75,6 +75,10 @@ public final class Charge implements Callable<Integer> {
                     + " latency is not recorded (default ${DEFAULT-VALUE})")
     Duration warmup;
 
+    @Option(names = "--progress", description = "one line a second per thread on standard error: readings acked,"
+            + " latency p99 so far, send lag in the last second, connections left (to find where a run went wrong)")
+    boolean progress;
+
     @Option(names = "--base-millis", defaultValue = "" + Workload.DEFAULT_BASE_MILLIS,
             description = "timestamp of the first reading, epoch ms (default ${DEFAULT-VALUE})")
     long baseMillis;
@@ -107,6 +111,9 @@ public final class Charge implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             System.err.println("charge: " + e.getMessage());
             return 2;
+        }
+        if (progress) {
+            System.setProperty("charge.progress", "true");
         }
         LoadResult result = new LoadGenerator(options).run();
         System.out.println(result.toHuman());

@@ -411,17 +411,22 @@ public final class LoadGenerator {
         private final boolean progress = Boolean.getBoolean("charge.progress");
         private final Histogram intervalLag = new Histogram(HIGHEST_MICROS, 3);
         private long nextProgress = System.nanoTime() + 1_000_000_000L;
-        private long lastCount;
+        private Histogram previous;
 
-        /** -Dcharge.progress=true: one line a second per thread on stderr (for finding where a run goes wrong). */
+        /** --progress: one line a second per thread on stderr (for finding where a run goes wrong). */
         private void progress() {
             long now = System.nanoTime();
-            System.err.printf(java.util.Locale.ROOT, "[charge-%d +%.1fs] latencies %d (+%d), p99 so far %.1f ms;"
-                            + " send lag this second p50 %.1f p99 %.1f max %.1f ms; %d connections left%n", index,
-                    (now - startNanos) / 1e9, latencies.getTotalCount(), latencies.getTotalCount() - lastCount,
-                    latencies.getValueAtPercentile(99) / 1000.0, intervalLag.getValueAtPercentile(50) / 1000.0,
-                    intervalLag.getValueAtPercentile(99) / 1000.0, intervalLag.getMaxValue() / 1000.0, remaining);
-            lastCount = latencies.getTotalCount();
+            Histogram second = latencies.copy();
+            if (previous != null) {
+                second.subtract(previous);
+            }
+            previous = latencies.copy();
+            System.err.printf(java.util.Locale.ROOT, "[charge-%d +%.1fs] acked readings measured %,d (+%,d);"
+                            + " ack latency this second p99 %.1f max %.1f ms; send lag this second p99 %.1f max %.1f"
+                            + " ms; %d connections left%n", index, (now - startNanos) / 1e9,
+                    latencies.getTotalCount(), second.getTotalCount(), second.getValueAtPercentile(99) / 1000.0,
+                    second.getMaxValue() / 1000.0, intervalLag.getValueAtPercentile(99) / 1000.0,
+                    intervalLag.getMaxValue() / 1000.0, remaining);
             intervalLag.reset();
             nextProgress = now + 1_000_000_000L;
         }
