@@ -24,9 +24,10 @@ import picocli.CommandLine.Parameters;
  * native method samples (threads inside JNI, such as SQLite) of each thread group, with the top methods by self
  * samples (the frame on top) and by total samples (anywhere in the stack).
  *
- * <p>Worker threads {@code serveur-worker-1..n} are one group. A sample is one observation of a thread; JFR's
- * "profile" settings take one every 10 ms (Java) and 20 ms (native) per thread, so counts compare within a
- * recording, and the CPU seconds per thread come from /proc (bench/profile.sh prints both).
+ * <p>Worker threads {@code serveur-worker-1..n} are one group. A sample is one observation of a thread, taken
+ * every period (bench/profile.sh: 1 ms for threads in Java code, 20 ms for threads in native code); each sample
+ * counts for its period, so Java and native samples add up to sampled time. A native sample is taken whether the
+ * thread runs or waits in native code; the CPU seconds per thread come from /proc (profile.sh prints both).
  */
 @Command(name = "jfr", mixinStandardHelpOptions = true,
         description = "Summarises the CPU samples of a JFR recording per thread group.")
@@ -45,8 +46,13 @@ public final class JfrSummary implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         Map<String, Group> groups = new TreeMap<>();
+        List<RecordedEvent> events = RecordingFile.readAllEvents(recording);
+        // A Java sample stands for its period (1 ms at method-profiling=max), a native one for its own (20 ms):
+        // weigh each by its period, read from the recording's settings, so both kinds add up to time.
+        long javaPeriod = period(events, "jdk.ExecutionSample", 10);
+        long nativePeriod = period(events, "jdk.NativeMethodSample", 20);
         long all = 0;
-        for (RecordedEvent e : RecordingFile.readAllEvents(recording)) {
+        for (RecordedEvent e : events) {
             String type = e.getEventType().getName();
             boolean nativeSample = type.equals("jdk.NativeMethodSample");
             if (!nativeSample && !type.equals("jdk.ExecutionSample")) {
@@ -56,10 +62,13 @@ public final class JfrSummary implements Callable<Integer> {
                 continue;
             }
             String thread = group(e.getThread("sampledThread").getJavaName());
-            groups.computeIfAbsent(thread, Group::new).add(e.getStackTrace(), nativeSample);
-            all++;
+            long weight = nativeSample ? nativePeriod : javaPeriod;
+            groups.computeIfAbsent(thread, Group::new).add(e.getStackTrace(), nativeSample, weight);
+            all += weight;
         }
-        System.out.printf(Locale.ROOT, "%,d samples in %s%n", all, recording);
+        System.out.printf(Locale.ROOT, "%s: Java samples every %d ms, native every %d ms; each sample weighs its"
+                + " period, so the figures below are sampled milliseconds (%,d in all)%n", recording, javaPeriod,
+                nativePeriod, all);
         List<Group> sorted = new ArrayList<>(groups.values());
         sorted.sort((a, b) -> Long.compare(b.samples, a.samples));
         for (Group g : sorted) {
@@ -68,8 +77,8 @@ public final class JfrSummary implements Callable<Integer> {
                 continue;
             }
             long busy = g.samples - g.idle;
-            System.out.printf(Locale.ROOT, "%n== %s: %,d samples (%.1f%% of all; %,d in Java, %,d in native code;"
-                            + " %,d waiting: %s); percentages of the %,d others:%n",
+            System.out.printf(Locale.ROOT, "%n== %s: %,d ms sampled (%.1f%% of all; %,d in Java, %,d in native code,"
+                            + " of which %,d waiting in %s); percentages of the %,d ms not waiting:%n",
                     g.name, g.samples, share, g.samples - g.nativeSamples, g.nativeSamples, g.idle,
                     "EPoll.wait, park, sleep", busy);
             if (busy == 0) {
@@ -83,11 +92,50 @@ public final class JfrSummary implements Callable<Integer> {
         return 0;
     }
 
+    /** The sampling period of an event type in this recording (jdk.ActiveSetting), in ms. */
+    static long period(List<RecordedEvent> events, String eventType, long fallback) {
+        Map<Long, String> types = new HashMap<>();
+        long result = -1;
+        for (RecordedEvent e : events) {
+            if (!e.getEventType().getName().equals("jdk.ActiveSetting") || !"period".equals(e.getString("name"))) {
+                continue;
+            }
+            types.put(e.getLong("id"), e.getString("value"));
+        }
+        for (RecordedEvent e : events) {
+            if (e.getEventType().getName().equals(eventType)) {
+                String value = types.get(e.getEventType().getId());
+                if (value != null) {
+                    result = parseMillis(value);
+                }
+                break;
+            }
+        }
+        return result > 0 ? result : fallback;
+    }
+
+    /** "1 ms", "20 ms", "1 s". */
+    static long parseMillis(String value) {
+        String[] parts = value.trim().split("\\s+");
+        try {
+            long n = Long.parseLong(parts[0]);
+            String unit = parts.length > 1 ? parts[1] : "ms";
+            return switch (unit) {
+                case "ns" -> Math.max(1, n / 1_000_000);
+                case "us" -> Math.max(1, n / 1_000);
+                case "s" -> n * 1_000;
+                default -> n;
+            };
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
     private void print(Map<String, Long> counts, long samples) {
         counts.entrySet().stream()
                 .sorted((a, b) -> Long.compare(b.getValue(), a.getValue()))
                 .limit(top)
-                .forEach(e -> System.out.printf(Locale.ROOT, "   %5.1f%%  %,7d  %s%n",
+                .forEach(e -> System.out.printf(Locale.ROOT, "   %5.1f%%  %,7d ms  %s%n",
                         100.0 * e.getValue() / samples, e.getValue(), e.getKey()));
     }
 
@@ -123,10 +171,10 @@ public final class JfrSummary implements Callable<Integer> {
             this.name = name;
         }
 
-        void add(RecordedStackTrace stack, boolean nativeSample) {
-            samples++;
+        void add(RecordedStackTrace stack, boolean nativeSample, long weight) {
+            samples += weight;
             if (nativeSample) {
-                nativeSamples++;
+                nativeSamples += weight;
             }
             List<RecordedFrame> frames = stack.getFrames();
             if (frames.isEmpty()) {
@@ -134,15 +182,15 @@ public final class JfrSummary implements Callable<Integer> {
             }
             String top = method(frames.get(0));
             if (IDLE.contains(top)) {
-                idle++;
+                idle += weight;
                 return;
             }
-            self.merge(top, 1L, Long::sum);
+            self.merge(top, weight, Long::sum);
             Set<String> seen = new HashSet<>();
             for (RecordedFrame f : frames) {
                 String m = method(f);
                 if (seen.add(m)) {
-                    total.merge(m, 1L, Long::sum);
+                    total.merge(m, weight, Long::sum);
                 }
             }
         }
