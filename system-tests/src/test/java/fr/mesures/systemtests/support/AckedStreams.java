@@ -231,6 +231,7 @@ public final class AckedStreams implements AutoCloseable {
         SelectionKey key;
         boolean acksSent;
         boolean outputShut;
+        String writeFailure;
         long produced;
         long inPending;
         long nextDueNanos = System.nanoTime();
@@ -320,7 +321,13 @@ public final class AckedStreams implements AutoCloseable {
             try {
                 bytesWritten += channel.write(pending);
             } catch (IOException e) {
-                end("write failed: " + e.getMessage());
+                // The server closed (a shutdown while we were still sending): stop writing, but read on, since
+                // its last acknowledgement may be waiting in our receive buffer.
+                pending.position(pending.limit());
+                inPending = 0;
+                outputShut = true;
+                writeFailure = e.getMessage();
+                key.interestOps(SelectionKey.OP_READ);
                 return;
             }
             if (pending.hasRemaining()) {
@@ -352,11 +359,12 @@ public final class AckedStreams implements AutoCloseable {
             try {
                 n = channel.read(in);
             } catch (IOException e) {
-                end("reset: " + e.getMessage());
+                end("reset: " + e.getMessage() + (writeFailure != null ? " (write failed: " + writeFailure + ")" : ""));
                 return;
             }
             if (n < 0) {
-                end(outputShut ? "finished" : "closed by the server");
+                end(writeFailure != null ? "closed by the server (write failed: " + writeFailure + ")"
+                        : outputShut ? "finished" : "closed by the server");
                 return;
             }
             long now = System.nanoTime();
