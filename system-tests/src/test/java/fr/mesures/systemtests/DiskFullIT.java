@@ -41,7 +41,7 @@ class DiskFullIT {
     Path dir;
 
     @ParameterizedTest(name = "{0} store")
-    @ValueSource(strings = {"file"})
+    @ValueSource(strings = {"sqlite", "file"})
     @Timeout(value = 4, unit = TimeUnit.MINUTES)
     void aFullDiskStopsAcknowledgementsAndTheServerResumesWhenSpaceReturns(String kind) throws Exception {
         try (Tmpfs disk = Tmpfs.mount(dir.resolve("disque"), "64m")) {

@@ -53,6 +53,7 @@ public final class SqliteStore implements MesureStore {
     private final Options options;
     private final Connection connection;
     private final PreparedStatement insert;
+    private final Statement transaction;
     private final SensorOrder order = new SensorOrder();
 
     private SqliteStore(Path path, Options options, Connection connection) throws SQLException {
@@ -60,6 +61,7 @@ public final class SqliteStore implements MesureStore {
         this.options = options;
         this.connection = connection;
         this.insert = connection.prepareStatement(INSERT);
+        this.transaction = connection.createStatement();
     }
 
     /** Opens the database, creating it and bringing its schema up to date. */
@@ -83,9 +85,10 @@ public final class SqliteStore implements MesureStore {
             throw new StoreException("cannot prepare the database " + path + ": " + rootMessage(e), e);
         }
         try {
-            Connection connection = dataSource.getConnection();
-            connection.setAutoCommit(false);
-            return new SqliteStore(path, options, connection);
+            // Transactions are begun and ended explicitly (see write): the driver's emulation of
+            // autoCommit=false loses track after SQLite rolls a failed transaction back by itself (a full disk),
+            // and its next inserts would then each commit alone, unacknowledged.
+            return new SqliteStore(path, options, dataSource.getConnection());
         } catch (SQLException e) {
             throw new StoreException("cannot open the database " + path + ": " + e.getMessage(), e);
         }
@@ -94,6 +97,9 @@ public final class SqliteStore implements MesureStore {
     @Override
     public int write(List<ReadingBlock> blocks) throws StoreException {
         try {
+            // IMMEDIATE takes the write lock now: when another process holds it, this waits (busy timeout) and
+            // fails before anything is inserted.
+            transaction.execute("BEGIN IMMEDIATE");
             // In key order, each sensor's readings land on the same few B-tree pages one after the other;
             // in arrival order every insert touches another page. Measured here: 1.35 to 2 times faster.
             order.sort(blocks);
@@ -110,7 +116,7 @@ public final class SqliteStore implements MesureStore {
             for (int count : insert.executeBatch()) {
                 inserted += count > 0 ? 1 : 0;
             }
-            connection.commit();
+            transaction.execute("COMMIT");
             return inserted;
         } catch (SQLException e) {
             rollback();
@@ -118,12 +124,13 @@ public final class SqliteStore implements MesureStore {
         }
     }
 
+    /** Ends whatever the failure left; SQLite may have rolled the transaction back already (disk full, I/O). */
     private void rollback() {
         try {
             insert.clearBatch();
-            connection.rollback();
+            transaction.execute("ROLLBACK");
         } catch (SQLException e) {
-            log.warn("rollback failed: {}", e.getMessage());
+            log.debug("rollback: {}", e.getMessage());
         }
     }
 
@@ -136,7 +143,7 @@ public final class SqliteStore implements MesureStore {
     public void close() {
         try {
             insert.close();
-            connection.setAutoCommit(true);
+            transaction.close();
             // Fold the WAL back into the database so the file is complete on its own (backups, copies).
             try (Statement statement = connection.createStatement()) {
                 statement.execute("PRAGMA wal_checkpoint(TRUNCATE)");
