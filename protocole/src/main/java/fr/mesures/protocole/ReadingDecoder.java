@@ -240,12 +240,22 @@ public final class ReadingDecoder {
     }
 
     private static String malformed(JsonProcessingException e) {
-        String message = "malformed JSON: " + e.getOriginalMessage();
+        String message = "malformed JSON: " + forPeople(e.getOriginalMessage());
         JsonLocation at = e.getLocation();
         if (at != null && at.getLineNr() > 0) {
             message += " (line " + at.getLineNr() + ", column " + at.getColumnNr() + " of the value)";
         }
         return message.length() <= MAX_MESSAGE_LENGTH ? message : message.substring(0, MAX_MESSAGE_LENGTH) + "…";
+    }
+
+    /** Jackson's messages without the parts meant for its own users (settings to change, source locations). */
+    private static String forPeople(String jacksonMessage) {
+        return jacksonMessage
+                .replaceAll(", from `[^`]*`", "")
+                .replaceAll(" \\(start marker at \\[Source:[^\\]]*]\\)", "")
+                .replaceAll("\\s*at \\[Source:[^\\]]*]", "")
+                .replaceAll("\\s+", " ")
+                .strip();
     }
 
     private static String describe(JsonToken token) {

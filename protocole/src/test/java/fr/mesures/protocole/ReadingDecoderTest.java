@@ -134,6 +134,19 @@ class ReadingDecoderTest {
     }
 
     @Test
+    void malformedJsonMessagesSpeakToPeopleNotToJacksonUsers() {
+        for (String json : new String[] {"{\"capteur_id\":\"a\",\"temperature\":1" + "2".repeat(5000) + "}",
+                "{\"capteur_id\":\"a\",\"temperature\":1", "[{\"capteur_id\":\"a\"", "{\"a\" 1}"}) {
+            var out = decode(json);
+            assertThat(out.rejected).singleElement().satisfies(r -> {
+                assertThat(r.reason()).isEqualTo(RejectReason.MALFORMED_JSON);
+                assertThat(r.message()).startsWith("malformed JSON: ").doesNotContain("Source", "REDACTED",
+                        "StreamReadConstraints", "StreamReadFeature", "\n");
+            });
+        }
+    }
+
+    @Test
     void rejectsNestingDeeperThanTheLimit() {
         var out = decode("{\"capteur_id\":\"a\",\"temperature\":1,\"x\":" + "[".repeat(100) + "]".repeat(100) + "}");
         assertThat(out.rejected).singleElement().extracting(Rejected::reason).isEqualTo(RejectReason.MALFORMED_JSON);

@@ -15,6 +15,7 @@ final class SensorConnection extends Connection {
     private final FrameScanner scanner;
     private final Replies replies = new Replies();
     private long values;
+    private long inFlightBytes;
 
     SensorConnection(long id, SocketChannel channel, SelectionKey key, long nowNanos, int maxValueBytes) {
         super(id, channel, key, nowNanos);
@@ -32,6 +33,15 @@ final class SensorConnection extends Connection {
     /** Numbers the next value of this connection, from 1. */
     long nextValueIndex() {
         return ++values;
+    }
+
+    /** Bytes of this connection's values between cutting and acknowledging. */
+    long inFlightBytes() {
+        return inFlightBytes;
+    }
+
+    void inFlight(long bytes) {
+        inFlightBytes += bytes;
     }
 
     /** True when every value received so far has been stored or rejected. */

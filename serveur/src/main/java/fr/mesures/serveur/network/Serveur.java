@@ -114,8 +114,11 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
     protected void afterReads() {
     }
 
-    /** Whether the next stage can take more input; when false, connections stop being read. */
-    protected abstract boolean acceptingInput();
+    /**
+     * Whether the next stage can take more input from this connection; when false, it stops being read until
+     * {@link #resumeReading()}.
+     */
+    protected abstract boolean acceptingInput(C connection);
 
     /**
      * Puts whatever the connection has to send into {@code out} (complete lines only, as many as fit) and
@@ -228,7 +231,10 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
         }
     }
 
-    /** Starts reading again the connections paused while {@link #acceptingInput()} was false. */
+    /**
+     * Starts reading again the connections paused while {@link #acceptingInput} was false; one that is still
+     * over its limit is paused again at its next read.
+     */
     protected final void resumeReading() {
         if (paused.isEmpty() || drainDeadlineNanos >= 0) {
             return;
@@ -365,7 +371,7 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
     }
 
     private void read(C c) {
-        if (!acceptingInput() || drainDeadlineNanos >= 0) {
+        if (!acceptingInput(c) || drainDeadlineNanos >= 0) {
             if (!c.paused()) {
                 c.pause();
                 paused.add(c);
@@ -377,7 +383,8 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
         try {
             n = c.channel().read(readBuffer);
         } catch (IOException e) {
-            // Reset by the peer: everything it sent before the reset has been read already.
+            // Reset by the peer. What reached this host before the reset has been read (the kernel hands it over
+            // first); what the peer had not transmitted yet is gone with its socket, never acknowledged.
             log.debug("{} failed: {}", c, e.getMessage());
             c.endInput();
             onEndOfInput(c);

@@ -109,21 +109,20 @@ public final class FrameScanner {
                             state = State.ESCAPE;
                             break;
                         } else if (b == '\n') {
-                            if (!skipping) {
-                                sink.rejected(RejectReason.MALFORMED_JSON,
-                                        "malformed JSON: a string is not closed before the end of the line");
-                            }
-                            state = State.BETWEEN;
-                            skipping = false;
-                            carryLength = 0;
+                            brokenString(sink);
                             valueStart = -1;
                             break;
                         }
                     }
                 }
                 case ESCAPE -> {
-                    i++;
-                    state = State.STRING;
+                    // An escape cannot make a raw newline valid either.
+                    if (data[i++] == '\n') {
+                        brokenString(sink);
+                        valueStart = -1;
+                    } else {
+                        state = State.STRING;
+                    }
                 }
             }
         }
@@ -145,6 +144,17 @@ public final class FrameScanner {
     /** Bytes of an unfinished value held for this connection (for tests and memory accounting). */
     public int bufferedBytes() {
         return carryLength;
+    }
+
+    /** A raw newline inside a string: the value is broken, and ends here. */
+    private void brokenString(Sink sink) {
+        if (!skipping) {
+            sink.rejected(RejectReason.MALFORMED_JSON,
+                    "malformed JSON: a string is not closed before the end of the line");
+        }
+        state = State.BETWEEN;
+        skipping = false;
+        carryLength = 0;
     }
 
     private void endValue(byte[] data, int valueStart, int end, Sink sink) {

@@ -34,11 +34,12 @@ public final class SqliteStore implements MesureStore {
      *
      * @param synchronous   {@code FULL} (an acknowledged reading survives a power cut), {@code NORMAL} (it survives a
      *                      crash of the process; the last commits may be lost in a power cut) or {@code OFF}
-     * @param busyTimeoutMs how long a write waits for another process's lock before failing (and being retried)
+     * @param busyTimeoutMs how long a write waits for another process's lock before failing, being retried, and
+     *                      showing in {@code /health}: short, so that a lock held elsewhere is seen within a second
      * @param cacheMiB      page cache size
      */
     public record Options(String synchronous, int busyTimeoutMs, int cacheMiB) {
-        public static final Options DEFAULT = new Options("FULL", 5_000, 64);
+        public static final Options DEFAULT = new Options("FULL", 1_000, 64);
 
         public Options {
             synchronous = synchronous.toUpperCase(Locale.ROOT);

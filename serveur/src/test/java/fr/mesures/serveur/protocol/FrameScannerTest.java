@@ -124,6 +124,13 @@ class FrameScannerTest {
     }
 
     @Test
+    void aBackslashDoesNotEscapeARawNewline() {
+        assertThat(scanWhole("{\"capteur_id\":\"ab\\\n{\"ok\":1}\n", 1024)).containsExactly("!malformed_json", "{\"ok\":1}");
+        byte[] split = "{\"capteur_id\":\"ab\\\n{\"ok\":1}\n".getBytes(StandardCharsets.UTF_8);
+        assertThat(scanInChunks(split, 1024, 1, true)).containsExactly("!malformed_json", "{\"ok\":1}");
+    }
+
+    @Test
     void reportsAValueCutByTheEndOfTheStream() {
         assertThat(scanWhole("{\"a\":1}\n{\"capteur_id\": \"a\", \"temper", 1024))
                 .containsExactly("{\"a\":1}", "!truncated");
