@@ -53,6 +53,8 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
     private static final long MAX_IN_FLIGHT_BYTES =
             Math.max(2L << 20, Math.min(64L << 20, Runtime.getRuntime().maxMemory() / 16));
     private static final int MAX_IN_FLIGHT_BATCHES = 8192;
+    /** The most readings that budget can hold: the shortest reading is 35 bytes. */
+    private static final int MAX_IN_FLIGHT_READINGS = (int) (MAX_IN_FLIGHT_BYTES / 35);
     /**
      * One connection's share of the budget while others have values in flight too: a quarter, so that a client
      * sending as fast as it can does not make everyone else's readings wait behind the whole pipeline. Alone, a
@@ -87,7 +89,7 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
      * @throws StoreException when the store cannot be opened or written
      */
     public ServeurTCP(ServeurSettings settings) throws StoreException {
-        this(settings, Clock.systemUTC(), Stores.open(settings.store(), settings.sqlite()));
+        this(settings, Clock.systemUTC(), Stores.open(settings.store(), settings.sqlite(), MAX_IN_FLIGHT_READINGS));
     }
 
     /** With the clock that stamps receive times and an open store, which this server closes. */

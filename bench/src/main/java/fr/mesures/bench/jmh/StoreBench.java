@@ -73,7 +73,7 @@ public class StoreBench {
             target = SqliteStore.open(dir.resolve("mesures.db"),
                     new SqliteStore.Options(store.substring(7), d.busyTimeoutMs(), d.cacheMiB()));
         } else {
-            target = FileStore.open(dir.resolve("donnees.txt"));
+            target = FileStore.open(dir.resolve("donnees.txt"), 233_000);
         }
         next = 0;
     }

@@ -30,27 +30,38 @@ public final class FileStore implements MesureStore {
 
     private static final Logger log = LoggerFactory.getLogger(FileStore.class);
 
-    /** Keys remembered for recognising resends: several times the largest commit. */
-    static final int RECENT_KEYS = 1 << 20;
-    private static final long TAIL_BYTES_SCANNED = 256L * RECENT_KEYS;
+    /** Bytes read back from the end of the file at start, per key to remember (two generations of long lines). */
+    private static final long TAIL_BYTES_PER_KEY = 256;
     private static final int MAX_LINE = 64 + CapteurIds.MAX_LENGTH + 2 * UtcMillis.LENGTH + 32;
 
     private final Path path;
     private final FileChannel channel;
-    private final RecentKeys recent = new RecentKeys(RECENT_KEYS);
+    private final RecentKeys recent;
+    private final long tailBytes;
+    // Two formatters, each caching its own minute: measurement times and receive times may be far apart.
     private final UtcMillis times = new UtcMillis();
+    private final UtcMillis receivedTimes = new UtcMillis();
+    private final byte[] receivedAt = new byte[UtcMillis.LENGTH];
     private byte[] buffer = new byte[1 << 16];
 
-    private FileStore(Path path, FileChannel channel) {
+    private FileStore(Path path, FileChannel channel, int rememberedKeys) {
         this.path = path;
         this.channel = channel;
+        this.recent = new RecentKeys(rememberedKeys);
+        this.tailBytes = TAIL_BYTES_PER_KEY * rememberedKeys;
     }
 
-    public static FileStore open(Path path) throws StoreException {
+    /**
+     * Opens (or creates) the file.
+     *
+     * @param rememberedKeys how many of the latest readings to recognise when resent: at least as many as the
+     *                       server may hold unacknowledged
+     */
+    public static FileStore open(Path path, int rememberedKeys) throws StoreException {
         try {
             FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ,
                     StandardOpenOption.WRITE);
-            FileStore store = new FileStore(path, channel);
+            FileStore store = new FileStore(path, channel, rememberedKeys);
             store.cutTornLine();
             store.rememberTail();
             return store;
@@ -64,6 +75,8 @@ public final class FileStore implements MesureStore {
         int length = 0;
         int written = 0;
         for (ReadingBlock block : blocks) {
+            // One receive time per block: formatted once, copied into each line.
+            receivedTimes.write(block.receivedAt(), receivedAt, 0);
             for (int i = 0; i < block.size(); i++) {
                 if (!recent.add(block.capteurId(i), block.timestamp(i))) {
                     continue;
@@ -96,25 +109,40 @@ public final class FileStore implements MesureStore {
         }
     }
 
+    private static final byte[] OPEN = ascii("{\"capteur_id\":\"");
+    private static final byte[] TEMPERATURE = ascii("\",\"temperature\":");
+    private static final byte[] TIMESTAMP = ascii(",\"timestamp\":\"");
+    private static final byte[] RECEIVED_AT = ascii("\",\"received_at\":\"");
+    private static final byte[] CLOSE = ascii("\"}\n");
+
     private int line(ReadingBlock block, int i, int at) {
         byte[] out = buffer;
-        int p = ascii("{\"capteur_id\":\"", out, at);
+        int p = put(OPEN, out, at);
         p = ascii(block.capteurId(i), out, p);
-        p = ascii("\",\"temperature\":", out, p);
+        p = put(TEMPERATURE, out, p);
         p = ascii(Double.toString(block.temperature(i)), out, p);
-        p = ascii(",\"timestamp\":\"", out, p);
+        p = put(TIMESTAMP, out, p);
         p = times.write(block.timestamp(i), out, p);
-        p = ascii("\",\"received_at\":\"", out, p);
-        p = times.write(block.receivedAt(), out, p);
-        p = ascii("\"}\n", out, p);
-        return p;
+        p = put(RECEIVED_AT, out, p);
+        p = put(receivedAt, out, p);
+        return put(CLOSE, out, p);
     }
 
-    /** Identifiers, numbers and the fixed text are ASCII by the protocol's rules, so chars are bytes. */
+    private static int put(byte[] bytes, byte[] out, int at) {
+        System.arraycopy(bytes, 0, out, at, bytes.length);
+        return at + bytes.length;
+    }
+
+    /** Identifiers and numbers are ASCII by the protocol's rules, so chars are bytes. */
+    @SuppressWarnings("deprecation")
     private static int ascii(String text, byte[] out, int at) {
         int n = text.length();
         text.getBytes(0, n, out, at);
         return at + n;
+    }
+
+    private static byte[] ascii(String text) {
+        return text.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     }
 
     /**
@@ -164,7 +192,7 @@ public final class FileStore implements MesureStore {
 
     private void rememberTail() throws IOException {
         long size = channel.size();
-        long from = Math.max(0, size - TAIL_BYTES_SCANNED);
+        long from = Math.max(0, size - tailBytes);
         ByteBuffer tail = ByteBuffer.allocate((int) (size - from));
         while (tail.hasRemaining()) {
             if (channel.read(tail, from + tail.position()) < 0) {

@@ -5,11 +5,11 @@ import java.util.Arrays;
 /**
  * The keys {@code (capteur_id, timestamp)} of the most recent readings, so that a store without an index can
  * recognise a resent reading. A resend only ever repeats readings that were written but not yet acknowledged,
- * which are recent, so a window of the last few hundred thousand keys is enough.
+ * so it is enough to remember as many readings as the server can hold between receiving and acknowledging.
  *
  * <p>Keys are kept as 64-bit hashes in two generations of an open-addressing table: when the current one is full
- * it becomes the previous one and the oldest is dropped. Memory is fixed (16 bytes a key of the window). A
- * false "already stored" needs two different keys with the same 64-bit hash: with a window of 2^20 keys, about
+ * it becomes the previous one and the oldest is dropped. Memory is fixed (32 bytes per key remembered at least).
+ * A false "already stored" needs two different keys with the same 64-bit hash: remembering a million keys, about
  * one chance in 10^13 per reading. Not thread-safe: owned by the store's writer.
  */
 final class RecentKeys {
@@ -19,8 +19,10 @@ final class RecentKeys {
     private long[] previous;
     private int currentSize;
 
-    RecentKeys(int window) {
-        this.generationCapacity = Math.max(16, window / 2);
+    /** Remembers at least the last {@code atLeast} keys (and at most twice as many). */
+    RecentKeys(int atLeast) {
+        this.generationCapacity = Math.max(16, atLeast);
+        // Half full at most, so that a probe for a key not there stops after a step or two.
         int tableSize = Integer.highestOneBit(generationCapacity * 2 - 1) << 1;
         this.current = new long[tableSize];
         this.previous = new long[tableSize];

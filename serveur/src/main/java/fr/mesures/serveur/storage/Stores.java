@@ -13,9 +13,12 @@ public final class Stores {
     /**
      * Opens (and creates or migrates) the store.
      *
+     * @param unacknowledged the most readings the server may hold between receiving and acknowledging, which a
+     *                       store without an index must remember to recognise resends
      * @throws StoreException with a one-line reason when the path cannot be written
      */
-    public static MesureStore open(StoreSpec spec, SqliteStore.Options sqlite) throws StoreException {
+    public static MesureStore open(StoreSpec spec, SqliteStore.Options sqlite, int unacknowledged)
+            throws StoreException {
         Path parent = spec.path().toAbsolutePath().getParent();
         try {
             Files.createDirectories(parent);
@@ -30,7 +33,7 @@ public final class Stores {
         }
         return switch (spec.kind()) {
             case SQLITE -> SqliteStore.open(spec.path(), sqlite);
-            case FILE -> FileStore.open(spec.path());
+            case FILE -> FileStore.open(spec.path(), unacknowledged);
         };
     }
 }

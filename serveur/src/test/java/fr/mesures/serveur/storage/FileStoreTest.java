@@ -31,7 +31,7 @@ class FileStoreTest {
     @Test
     void writesOneJsonLinePerReadingWithIsoTimes() throws Exception {
         Path file = dir.resolve("donnees.txt");
-        try (var store = FileStore.open(file)) {
+        try (var store = FileStore.open(file, 1000)) {
             assertThat(store.write(List.of(block(1_764_000_000_500L, "capteur_1", 23.5, 1_764_000_000_123L,
                     "capteur_2", -4.25, 0L)))).isEqualTo(2);
         }
@@ -45,11 +45,11 @@ class FileStoreTest {
     @Test
     void aResentReadingIsWrittenOnceEvenAfterARestart() throws Exception {
         Path file = dir.resolve("donnees.txt");
-        try (var store = FileStore.open(file)) {
+        try (var store = FileStore.open(file, 1000)) {
             assertThat(store.write(List.of(block(10, "a", 1, 100L, "a", 1, 100L, "b", 2, 100L)))).isEqualTo(2);
             assertThat(store.write(List.of(block(20, "a", 1, 100L)))).isZero();
         }
-        try (var store = FileStore.open(file)) {
+        try (var store = FileStore.open(file, 1000)) {
             assertThat(store.write(List.of(block(30, "b", 2, 100L, "b", 2, 101L)))).isEqualTo(1);
         }
         assertThat(Files.readAllLines(file)).hasSize(3);
@@ -58,11 +58,11 @@ class FileStoreTest {
     @Test
     void aLineCutByACrashIsRemovedAtStart() throws Exception {
         Path file = dir.resolve("donnees.txt");
-        try (var store = FileStore.open(file)) {
+        try (var store = FileStore.open(file, 1000)) {
             store.write(List.of(block(10, "a", 1, 1L)));
         }
         Files.writeString(file, "{\"capteur_id\":\"a\",\"temperat", StandardOpenOption.APPEND);
-        try (var store = FileStore.open(file)) {
+        try (var store = FileStore.open(file, 1000)) {
             store.write(List.of(block(10, "a", 1, 2L)));
         }
         List<String> lines = Files.readAllLines(file);
