@@ -117,7 +117,8 @@ class ReadingDecoderTest {
             {"capteur_id": "a", "temperature": 1, "timestamp": 99999999999999999999} | INVALID_TIMESTAMP | outside
             {"capteur_id": "a", "temperature": 1, "timestamp": "yesterday"} | INVALID_TIMESTAMP | not an ISO-8601 time
             {"capteur_id": "a", "temperature": 1, "timestamp": "2025-11-24T12:00:00"} | INVALID_TIMESTAMP | not an ISO-8601 time
-            {"capteur_id": "a", "temperature": 1, "capteur_id": "b"}     | MALFORMED_JSON    | Duplicate field
+            {"capteur_id": "a", "temperature": 1, "capteur_id": "b"}     | MALFORMED_JSON    | the field capteur_id is given twice
+            {"capteur_id": "a", "temperature": 1, "temperature": 2}      | MALFORMED_JSON    | the field temperature is given twice
             {"capteur_id": "a", "temperature": 1,}                       | MALFORMED_JSON    | malformed JSON
             {"capteur_id": "a", "temperature": 01}                       | MALFORMED_JSON    | malformed JSON
             {"capteur_id": "a", "temperature": NaN}                      | MALFORMED_JSON    | malformed JSON
@@ -144,6 +145,39 @@ class ReadingDecoderTest {
                         "StreamReadConstraints", "StreamReadFeature", "\n");
             });
         }
+    }
+
+    @Test
+    void aRepeatedFieldCostsOnlyItsElementAndUnknownRepeatsAreIgnored() {
+        var out = decode("[{\"capteur_id\":\"a\",\"temperature\":1,\"timestamp\":1,\"timestamp\":2},"
+                + "{\"capteur_id\":\"b\",\"temperature\":2,\"note\":1,\"note\":2}]");
+        assertThat(out.readings).extracting(Reading::capteurId).containsExactly("b");
+        assertThat(out.rejected).singleElement().satisfies(r -> {
+            assertThat(r.element()).isEqualTo(1);
+            assertThat(r.message()).contains("timestamp is given twice");
+        });
+    }
+
+    @Test
+    void aSequenceDecodesValuesLaidEndToEndAndRecoversAfterABrokenOne() {
+        String[] values = {"{\"capteur_id\":\"a\",\"temperature\":1}", "[{\"capteur_id\":\"b\",\"temperature\":2}]",
+            "{\"capteur_id\":\"c\" \"temperature\":3}", "{\"capteur_id\":\"d\",\"temperature\":4}",
+            "{\"acks\":true}", "{\"capteur_id\":\"e\",\"temperature\":5,}", "[]", "{\"capteur_id\":\"f\",\"temperature\":6}"};
+        byte[] data = String.join("", values).getBytes(StandardCharsets.UTF_8);
+        var sink = new Collected();
+        List<Integer> rejectedAt = new ArrayList<>();
+        try (var sequence = decoder.sequence(data, 0, data.length)) {
+            for (int i = 0; i < values.length; i++) {
+                int before = sink.rejected.size();
+                sequence.next(values[i].length(), sink);
+                if (sink.rejected.size() > before) {
+                    rejectedAt.add(i);
+                }
+            }
+        }
+        assertThat(sink.readings).extracting(Reading::capteurId).containsExactly("a", "b", "d", "f");
+        assertThat(rejectedAt).containsExactly(2, 5);
+        assertThat(sink.acks).containsExactly(true);
     }
 
     @Test

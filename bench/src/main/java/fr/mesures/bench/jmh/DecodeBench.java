@@ -25,8 +25,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <ul>
  *   <li>{@code oneValue}: one NDJSON line, the same one each time (best case for the identifier cache);</li>
- *   <li>{@code frames}: 4,096 distinct lines over 1,000 sensors, one decode call per line (a selector round's
- *       batch, as the server does it);</li>
+ *   <li>{@code frames}: 4,096 distinct lines over 1,000 sensors, one decode call (one parser) per line;</li>
+ *   <li>{@code sequence}: the same lines through one {@link ReadingDecoder.Sequence}, as a worker decodes a
+ *       selector round's batch;</li>
  *   <li>{@code arrayValue}: the same 4,096 readings as JSON arrays of 512 (the protocol's batch form).</li>
  * </ul>
  */
@@ -47,6 +48,8 @@ public class DecodeBench {
     byte[] frames;
     int[] ends;
     byte[][] arrays;
+    byte[] endToEnd;
+    int[] lengths;
 
     @Setup
     public void setUp() {
@@ -56,6 +59,14 @@ public class DecodeBench {
         frames = Ndjson.bytes(p);
         ends = p.ends();
         one = java.util.Arrays.copyOf(frames, ends[0]);
+        // As a batch holds them: the values without their newlines, end to end.
+        var packed = new java.io.ByteArrayOutputStream(frames.length);
+        lengths = new int[FRAMES];
+        for (int i = 0, start = 0; i < FRAMES; start = ends[i], i++) {
+            lengths[i] = ends[i] - start - 1;
+            packed.write(frames, start, lengths[i]);
+        }
+        endToEnd = packed.toByteArray();
         arrays = new byte[FRAMES / ARRAY][];
         for (int a = 0; a < arrays.length; a++) {
             StringBuilder json = new StringBuilder("[");
@@ -83,6 +94,18 @@ public class DecodeBench {
         for (int end : ends) {
             decoder.decode(frames, start, end - start, sink);
             start = end;
+        }
+        return sink.block.size();
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(FRAMES)
+    public int sequence() {
+        sink.block = new ReadingBlock(16);
+        try (ReadingDecoder.Sequence values = decoder.sequence(endToEnd, 0, endToEnd.length)) {
+            for (int length : lengths) {
+                values.next(length, sink);
+            }
         }
         return sink.block.size();
     }
