@@ -186,8 +186,10 @@ server_load() {
     if [[ $kind == sqlite ]]; then store=sqlite:$dir/mesures.db; else store=file:$dir/donnees.txt; fi
     start_server "$dir" "$store"
     if ((WARMUP > 0)); then
-        say "$name #$rep: warm-up, $WARMUP readings over 100 connections (server pid $SERVER_PID, port $SERVER_PORT)"
-        charge -p "$SERVER_PORT" -n "$WARMUP" -c 100 -s 1000 --base-millis "$WARMUP_BASE"
+        # Over as many connections as the load that follows: the JIT then compiles the paths that load takes
+        # (many connections, each with little data, is not the same code as few with much).
+        say "$name #$rep: warm-up, $WARMUP readings over $connections connections (server pid $SERVER_PID, port $SERVER_PORT)"
+        charge -p "$SERVER_PORT" -n "$WARMUP" -c "$connections" -s 1000 --base-millis "$WARMUP_BASE"
         warmed=$WARMUP
     fi
     sync
@@ -330,7 +332,7 @@ TABLE=$WORK/table.md
     echo "## $(date -u +%Y-%m-%dT%H:%M:%SZ) · commit $COMMIT"
     echo
     echo "Machine: $(nproc) cores ($CPU_MODEL), $RAM RAM, Linux $(uname -r), $JDK; sqlite3 shell $(sqlite3 --version | cut -d' ' -f1); socat $(socat -V | awk '/socat version/ { print $3; exit }'); load average before/after: $LOAD_BEFORE / $LOAD."
-    echo "Server: serveur.jar built $SERVEUR_JAR_BUILT (sha256 $SERVEUR_SHA…), run as \`java $SERVER_HEAP -jar serveur/target/serveur.jar --sqlite-synchronous $SYNC${SERVER_OPTS:+ $SERVER_OPTS}\`, a fresh server and store for each measurement, warmed up with $WARMUP readings (other keys) before it. Load: bench/target/charge.jar, 1,000 sensors (10,000 in the 10,000-connection run), every reading a distinct (capteur_id, timestamp), acks requested and waited for. Each figure is the median of $REPEAT measurements (spread in brackets); peak RSS is that of the measured load. Run time $(( $(date +%s) - STARTED )) s."
+    echo "Server: serveur.jar built $SERVEUR_JAR_BUILT (sha256 $SERVEUR_SHA…), run as \`java $SERVER_HEAP -jar serveur/target/serveur.jar --sqlite-synchronous $SYNC${SERVER_OPTS:+ $SERVER_OPTS}\`, a fresh server and store for each measurement, warmed up with $WARMUP readings (other keys) over the same number of connections before it. Load: bench/target/charge.jar, 1,000 sensors (10,000 in the 10,000-connection run), every reading a distinct (capteur_id, timestamp), acks requested and waited for. Each figure is the median of $REPEAT measurements (spread in brackets); peak RSS is that of the measured load. Run time $(( $(date +%s) - STARTED )) s."
     echo
     set +e
     java -cp "$CHARGE_JAR" fr.mesures.bench.charge.Charge report "$MEASUREMENTS"
