@@ -10,7 +10,7 @@
 #   SERVER_OPTS   more server flags, e.g. "--workers 2 --max-batch 50000"
 #   REPEAT        how many times each measurement is taken (default 5); the tables show the median run and the
 #                 spread, so one noisy moment on a shared machine does not decide a target
-#   WARMUP        readings sent to each server before its measured load (default 200000), so that the
+#   WARMUP        readings sent to each server before its measured load (default 1000000), so that the
 #                 measurement is the server at work and not the JIT compiling it; 0 measures a cold server
 #   KEEP=1        keep the temporary folder (databases, files, logs) and print where it is
 #
@@ -33,7 +33,7 @@ SERVER_OPTS=${SERVER_OPTS:-}
 QUICK=${QUICK:-0}
 KEEP=${KEEP:-0}
 REPEAT=${REPEAT:-5}
-WARMUP=${WARMUP:-200000}
+WARMUP=${WARMUP:-1000000}
 CHARGE_JVM=(-Xms1g -Xmx1g -XX:MaxDirectMemorySize=2g)
 
 if [[ $QUICK == 1 ]]; then SCALE=10; else SCALE=1; fi
