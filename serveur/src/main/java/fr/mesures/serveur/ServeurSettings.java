@@ -70,7 +70,7 @@ public record ServeurSettings(
         private SqliteStore.Options sqlite = SqliteStore.Options.DEFAULT;
         private int maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES;
         private int workers = defaultWorkers();
-        private int maxBatchRows = 100_000;
+        private int maxBatchRows = 25_000;
         private double maxTemperature = ReadingRules.DEFAULT_MAX_TEMPERATURE;
         private int maxSensorGauges = 10_000;
 

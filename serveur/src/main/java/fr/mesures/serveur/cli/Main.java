@@ -63,7 +63,7 @@ public final class Main implements Callable<Integer> {
                     + "${DEFAULT-VALUE})")
     int workers;
 
-    @Option(names = "--max-batch", paramLabel = "ROWS", defaultValue = "${env:SERVEUR_MAX_BATCH:-100000}",
+    @Option(names = "--max-batch", paramLabel = "ROWS", defaultValue = "${env:SERVEUR_MAX_BATCH:-25000}",
             description = "most readings committed in one transaction (SERVEUR_MAX_BATCH; default ${DEFAULT-VALUE})")
     int maxBatch;
 
