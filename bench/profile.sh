@@ -21,7 +21,7 @@ SENSORS=${SENSORS:-1000}
 SERVER_HEAP=${SERVER_HEAP:--Xmx128m}
 SYNC=${SYNC:-FULL}
 SERVER_OPTS=${SERVER_OPTS:-}
-WARMUP=${WARMUP:-200000}   # readings sent before the recording starts (other keys), as in run.sh; 0 for a cold server
+WARMUP=${WARMUP:-1000000}   # readings sent before the recording starts (other keys), as in run.sh; 0 for a cold server
 OUT=$ROOT/bench/target/profile
 [[ -f $SERVEUR_JAR && -f $CHARGE_JAR ]] || (cd "$ROOT" && mvn -B -q -DskipTests -pl bench -am package)
 

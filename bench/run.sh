@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The performance benchmark of issue 5, in one run on this machine (docs/performance.md explains every number).
 #
-#   bench/run.sh                 # the full run (about 7 minutes on 2 cores), appended to bench/RESULTS.md
+#   bench/run.sh                 # the full run (about 5 minutes on 2 cores), appended to bench/RESULTS.md
 #   QUICK=1 bench/run.sh         # every step at a tenth of the size, to check the script; nothing appended
 #
 # Settings (environment):

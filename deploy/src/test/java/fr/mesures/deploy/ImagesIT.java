@@ -97,7 +97,7 @@ class ImagesIT {
 
     /**
      * The server image as it runs: healthy by its own HEALTHCHECK, storing a reading in /data where sqlite3 reads
-     * it, as user 10001, with a heap of about 70% of a 512 MB limit, and stopping cleanly on SIGTERM.
+     * it, as user 10001, with a heap of half a 512 MB limit, and stopping cleanly on SIGTERM.
      */
     @Test
     void serveurImageServesStoresAndStopsGracefully() throws Exception {
@@ -119,7 +119,7 @@ class ImagesIT {
             long heap = maxHeap(metrics(serveur.getHost(), serveur.getMappedPort(8080)));
             log.info("server heap with a 512 MiB memory limit: {} MiB", heap >> 20);
             // The JVM's own default would be a quarter of the limit.
-            assertThat(heap).isBetween(limit * 60 / 100, limit * 70 / 100);
+            assertThat(heap).isBetween(limit * 45 / 100, limit * 50 / 100);
 
             DockerClient docker = DockerClientFactory.instance().client();
             long start = System.nanoTime();
