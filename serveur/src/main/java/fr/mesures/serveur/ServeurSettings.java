@@ -35,6 +35,8 @@ public record ServeurSettings(
     public static final int DEFAULT_HTTP_PORT = 8080;
     public static final String DEFAULT_STORE = "sqlite:data/mesures.db";
     public static final int DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024;
+    /** Measured against 10,000 and 100,000: docs/performance.md, "Transaction size". */
+    public static final int DEFAULT_MAX_BATCH_ROWS = 25_000;
 
     public ServeurSettings {
         if (httpPort < -1 || httpPort > 65535) {
@@ -70,7 +72,7 @@ public record ServeurSettings(
         private SqliteStore.Options sqlite = SqliteStore.Options.DEFAULT;
         private int maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES;
         private int workers = defaultWorkers();
-        private int maxBatchRows = 25_000;
+        private int maxBatchRows = DEFAULT_MAX_BATCH_ROWS;
         private double maxTemperature = ReadingRules.DEFAULT_MAX_TEMPERATURE;
         private int maxSensorGauges = 10_000;
 

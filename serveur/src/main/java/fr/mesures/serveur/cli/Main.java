@@ -63,7 +63,8 @@ public final class Main implements Callable<Integer> {
                     + "${DEFAULT-VALUE})")
     int workers;
 
-    @Option(names = "--max-batch", paramLabel = "ROWS", defaultValue = "${env:SERVEUR_MAX_BATCH:-25000}",
+    @Option(names = "--max-batch", paramLabel = "ROWS",
+            defaultValue = "${env:SERVEUR_MAX_BATCH:-" + ServeurSettings.DEFAULT_MAX_BATCH_ROWS + "}",
             description = "most readings committed in one transaction (SERVEUR_MAX_BATCH; default ${DEFAULT-VALUE})")
     int maxBatch;
 
