@@ -7,6 +7,7 @@ import fr.mesures.serveur.storage.SqliteStore;
 import fr.mesures.serveur.storage.StoreException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
@@ -24,75 +25,81 @@ public final class Main implements Callable<Integer> {
 
     static final int BAD_USAGE = 2;
 
-    @Option(names = "--port", paramLabel = "PORT", defaultValue = "${env:SERVEUR_PORT:-5050}",
+    @Option(names = "--port", paramLabel = "PORT", defaultValue = "5050",
             description = "TCP port for the sensors (SERVEUR_PORT; default ${DEFAULT-VALUE})")
     int port;
 
-    @Option(names = "--http-port", paramLabel = "PORT", defaultValue = "${env:SERVEUR_HTTP_PORT:-8080}",
+    @Option(names = "--http-port", paramLabel = "PORT", defaultValue = "8080",
             description = "HTTP port for /metrics and /health; -1 turns it off (SERVEUR_HTTP_PORT; default "
                     + "${DEFAULT-VALUE})")
     int httpPort;
 
-    @Option(names = "--bind", paramLabel = "ADDRESS", defaultValue = "${env:SERVEUR_BIND:-127.0.0.1}",
+    @Option(names = "--bind", paramLabel = "ADDRESS", defaultValue = "127.0.0.1",
             description = "address to listen on, 0.0.0.0 for every interface (SERVEUR_BIND; default "
                     + "${DEFAULT-VALUE})")
     String bind;
 
     @Option(names = "--store", paramLabel = "KIND:PATH",
-            defaultValue = "${env:SERVEUR_STORE:-" + ServeurSettings.DEFAULT_STORE + "}",
+            defaultValue = ServeurSettings.DEFAULT_STORE,
             description = "sqlite:PATH or file:PATH (SERVEUR_STORE; default ${DEFAULT-VALUE})")
     String store;
 
     @Option(names = "--max-connections", paramLabel = "N",
-            defaultValue = "${env:SERVEUR_MAX_CONNECTIONS:-10000}",
+            defaultValue = "10000",
             description = "connections held at once (SERVEUR_MAX_CONNECTIONS; default ${DEFAULT-VALUE})")
     int maxConnections;
 
-    @Option(names = "--idle-timeout", paramLabel = "DURATION", defaultValue = "${env:SERVEUR_IDLE_TIMEOUT:-5m}",
+    @Option(names = "--idle-timeout", paramLabel = "DURATION", defaultValue = "5m",
             converter = DurationConverter.class,
             description = "close a connection silent for this long (SERVEUR_IDLE_TIMEOUT; default ${DEFAULT-VALUE})")
     Duration idleTimeout;
 
     @Option(names = "--max-message-bytes", paramLabel = "BYTES",
-            defaultValue = "${env:SERVEUR_MAX_MESSAGE_BYTES:-65536}",
+            defaultValue = "65536",
             description = "largest JSON value accepted (SERVEUR_MAX_MESSAGE_BYTES; default ${DEFAULT-VALUE})")
     int maxMessageBytes;
 
-    @Option(names = "--workers", paramLabel = "N", defaultValue = "${env:SERVEUR_WORKERS:-0}",
+    @Option(names = "--workers", paramLabel = "N", defaultValue = "0",
             description = "threads that decode readings; 0 means one per two cores (SERVEUR_WORKERS; default "
                     + "${DEFAULT-VALUE})")
     int workers;
 
     @Option(names = "--max-batch", paramLabel = "ROWS",
-            defaultValue = "${env:SERVEUR_MAX_BATCH:-" + ServeurSettings.DEFAULT_MAX_BATCH_ROWS + "}",
+            defaultValue = "" + ServeurSettings.DEFAULT_MAX_BATCH_ROWS,
             description = "most readings committed in one transaction (SERVEUR_MAX_BATCH; default ${DEFAULT-VALUE})")
     int maxBatch;
 
     @Option(names = "--max-temperature", paramLabel = "CELSIUS",
-            defaultValue = "${env:SERVEUR_MAX_TEMPERATURE:-1000}",
+            defaultValue = "1000",
             description = "highest temperature accepted (SERVEUR_MAX_TEMPERATURE; default ${DEFAULT-VALUE})")
     double maxTemperature;
 
     @Option(names = "--sqlite-synchronous", paramLabel = "MODE",
-            defaultValue = "${env:SERVEUR_SQLITE_SYNCHRONOUS:-FULL}",
+            defaultValue = "FULL",
             description = "FULL: acknowledged readings survive a power cut; NORMAL: they survive a crash of the "
                     + "process (SERVEUR_SQLITE_SYNCHRONOUS; default ${DEFAULT-VALUE})")
     String sqliteSynchronous;
 
-    @Option(names = "--max-sensor-gauges", paramLabel = "N", defaultValue = "${env:SERVEUR_MAX_SENSOR_GAUGES:-10000}",
+    @Option(names = "--max-sensor-gauges", paramLabel = "N", defaultValue = "10000",
             description = "sensors given a capteur_temperature_celsius series (SERVEUR_MAX_SENSOR_GAUGES; default "
                     + "${DEFAULT-VALUE})")
     int maxSensorGauges;
 
     private final CountDownLatch stopped = new CountDownLatch(1);
+    private final Map<String, String> environment;
 
-    public static void main(String[] args) {
-        System.exit(commandLine(new Main()).execute(args));
+    Main(Map<String, String> environment) {
+        this.environment = environment;
     }
 
-    /** The configured command line: one-line errors and exit code 2 for bad usage. */
+    public static void main(String[] args) {
+        System.exit(commandLine(new Main(System.getenv())).execute(args));
+    }
+
+    /** The configured command line: defaults from the environment, one-line errors and exit code 2 for bad usage. */
     static CommandLine commandLine(Main main) {
         CommandLine cli = new CommandLine(main);
+        cli.setDefaultValueProvider(new EnvironmentDefaults(main.environment));
         cli.setParameterExceptionHandler((e, args) -> {
             e.getCommandLine().getErr().println("serveur: " + e.getMessage() + " (see --help)");
             return BAD_USAGE;

@@ -9,6 +9,8 @@ import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -28,7 +30,7 @@ class MainTest {
         var captured = new ByteArrayOutputStream();
         System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
         try {
-            CommandLine cli = Main.commandLine(new Main());
+            CommandLine cli = Main.commandLine(new Main(Map.of()));
             cli.setErr(new PrintWriter(err, true));
             cli.setOut(new PrintWriter(out, true));
             int code = cli.execute(args);
@@ -72,5 +74,33 @@ class MainTest {
         assertThat(run.exitCode()).isZero();
         assertThat(run.out()).contains("--port", "SERVEUR_PORT", "--http-port", "--bind", "--store", "SERVEUR_STORE",
                 "--max-connections", "--idle-timeout", "--max-message-bytes", "--workers");
+    }
+
+    @Test
+    void theEnvironmentSetsOptionsBlankVariablesKeepTheDefaultsAndFlagsWin() {
+        Main main = new Main(Map.of(
+                "SERVEUR_PORT", "6060",
+                "SERVEUR_IDLE_TIMEOUT", "30s",
+                "SERVEUR_SQLITE_SYNCHRONOUS", "NORMAL",
+                "SERVEUR_MAX_BATCH", "",
+                "SERVEUR_STORE", "  ",
+                "SERVEUR_HTTP_PORT", "9090"));
+        Main.commandLine(main).parseArgs("--http-port", "-1");
+
+        assertThat(main.port).isEqualTo(6060);
+        assertThat(main.idleTimeout).isEqualTo(Duration.ofSeconds(30));
+        assertThat(main.sqliteSynchronous).isEqualTo("NORMAL");
+        assertThat(main.maxBatch).isEqualTo(25_000);
+        assertThat(main.store).isEqualTo("sqlite:data/mesures.db");
+        assertThat(main.httpPort).isEqualTo(-1);
+    }
+
+    @Test
+    void aBadValueFromTheEnvironmentIsOneLineAndExitCode2() {
+        var err = new StringWriter();
+        CommandLine cli = Main.commandLine(new Main(Map.of("SERVEUR_PORT", "fifty")));
+        cli.setErr(new PrintWriter(err, true));
+        assertThat(cli.execute()).isEqualTo(2);
+        assertThat(err.toString().lines()).singleElement().asString().contains("--port").contains("fifty");
     }
 }
