@@ -24,7 +24,9 @@ public enum RejectReason {
     /** A value longer than the maximum message size. */
     TOO_LARGE("too_large"),
     /** The connection ended in the middle of a value. */
-    TRUNCATED("truncated");
+    TRUNCATED("truncated"),
+    /** The server failed to handle the value (a bug, never bad input): nothing of it was stored. */
+    INTERNAL("internal_error");
 
     private final String label;
 

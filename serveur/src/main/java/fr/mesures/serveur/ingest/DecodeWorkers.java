@@ -79,8 +79,14 @@ public final class DecodeWorkers implements AutoCloseable {
             try {
                 decode(decoder, batch);
             } catch (RuntimeException e) {
-                // Never expected (the decoder reports bad input as rejections); lose no batch over it.
-                log.error("decoding batch {} failed", batch.seq(), e);
+                // Never expected: the decoder reports bad input as rejections. Should it happen anyway, the batch
+                // must still go on (the writer commits in sequence) and its acks must still mean "stored, or
+                // rejected with an error line": every value of it is rejected, none stored.
+                log.error("decoding batch {} failed; rejecting its {} values", batch.seq(), batch.frames(), e);
+                batch.rejectAll(RejectReason.INTERNAL, "the server failed to decode this value (an internal error)");
+                for (int frame = 0; frame < batch.frames(); frame++) {
+                    metrics.rejected(RejectReason.INTERNAL);
+                }
             }
             next.accept(batch);
         }

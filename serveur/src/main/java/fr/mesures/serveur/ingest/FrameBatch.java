@@ -86,6 +86,21 @@ public final class FrameBatch {
         frames++;
     }
 
+    // ---- filled by the worker
+
+    /**
+     * Drops what decoding made of this batch and rejects each of its values instead: for a batch whose decoding
+     * failed part way, so that nothing of it is stored and every value still gets an answer.
+     */
+    public void rejectAll(RejectReason reason, String message) {
+        readings.clear();
+        acksRequests.clear();
+        errors.clear();
+        for (int frame = 0; frame < frames; frame++) {
+            errors.add(new FrameError(frame, 0, reason, message));
+        }
+    }
+
     // ---- read by everyone, in turn
 
     public long seq() {

@@ -38,6 +38,10 @@ public final class ReadingBlock {
         size++;
     }
 
+    public void clear() {
+        size = 0;
+    }
+
     public int size() {
         return size;
     }
