@@ -37,6 +37,7 @@ public record ServeurSettings(
     public static final int DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024;
     /** Measured against 10,000 and 100,000: docs/performance.md, "Transaction size". */
     public static final int DEFAULT_MAX_BATCH_ROWS = 25_000;
+    public static final int DEFAULT_MAX_SENSOR_GAUGES = 10_000;
 
     public ServeurSettings {
         if (httpPort < -1 || httpPort > 65535) {
@@ -74,7 +75,7 @@ public record ServeurSettings(
         private int workers = defaultWorkers();
         private int maxBatchRows = DEFAULT_MAX_BATCH_ROWS;
         private double maxTemperature = ReadingRules.DEFAULT_MAX_TEMPERATURE;
-        private int maxSensorGauges = 10_000;
+        private int maxSensorGauges = DEFAULT_MAX_SENSOR_GAUGES;
 
         private Builder() {
         }

@@ -1,8 +1,10 @@
 package fr.mesures.serveur.cli;
 
 import fr.mesures.protocole.Durations;
+import fr.mesures.protocole.ReadingRules;
 import fr.mesures.serveur.ServeurSettings;
 import fr.mesures.serveur.ServeurTCP;
+import fr.mesures.serveur.network.ListenSettings;
 import fr.mesures.serveur.storage.SqliteStore;
 import fr.mesures.serveur.storage.StoreException;
 import java.io.UncheckedIOException;
@@ -25,16 +27,16 @@ public final class Main implements Callable<Integer> {
 
     static final int BAD_USAGE = 2;
 
-    @Option(names = "--port", paramLabel = "PORT", defaultValue = "5050",
+    @Option(names = "--port", paramLabel = "PORT", defaultValue = "" + ServeurSettings.DEFAULT_PORT,
             description = "TCP port for the sensors (SERVEUR_PORT; default ${DEFAULT-VALUE})")
     int port;
 
-    @Option(names = "--http-port", paramLabel = "PORT", defaultValue = "8080",
+    @Option(names = "--http-port", paramLabel = "PORT", defaultValue = "" + ServeurSettings.DEFAULT_HTTP_PORT,
             description = "HTTP port for /metrics and /health; -1 turns it off (SERVEUR_HTTP_PORT; default "
                     + "${DEFAULT-VALUE})")
     int httpPort;
 
-    @Option(names = "--bind", paramLabel = "ADDRESS", defaultValue = "127.0.0.1",
+    @Option(names = "--bind", paramLabel = "ADDRESS", defaultValue = ListenSettings.DEFAULT_BIND,
             description = "address to listen on, 0.0.0.0 for every interface (SERVEUR_BIND; default "
                     + "${DEFAULT-VALUE})")
     String bind;
@@ -45,7 +47,7 @@ public final class Main implements Callable<Integer> {
     String store;
 
     @Option(names = "--max-connections", paramLabel = "N",
-            defaultValue = "10000",
+            defaultValue = "" + ListenSettings.DEFAULT_MAX_CONNECTIONS,
             description = "connections held at once (SERVEUR_MAX_CONNECTIONS; default ${DEFAULT-VALUE})")
     int maxConnections;
 
@@ -55,7 +57,7 @@ public final class Main implements Callable<Integer> {
     Duration idleTimeout;
 
     @Option(names = "--max-message-bytes", paramLabel = "BYTES",
-            defaultValue = "65536",
+            defaultValue = "" + ServeurSettings.DEFAULT_MAX_MESSAGE_BYTES,
             description = "largest JSON value accepted (SERVEUR_MAX_MESSAGE_BYTES; default ${DEFAULT-VALUE})")
     int maxMessageBytes;
 
@@ -70,7 +72,7 @@ public final class Main implements Callable<Integer> {
     int maxBatch;
 
     @Option(names = "--max-temperature", paramLabel = "CELSIUS",
-            defaultValue = "1000",
+            defaultValue = "" + ReadingRules.DEFAULT_MAX_TEMPERATURE,
             description = "highest temperature accepted (SERVEUR_MAX_TEMPERATURE; default ${DEFAULT-VALUE})")
     double maxTemperature;
 
@@ -80,7 +82,8 @@ public final class Main implements Callable<Integer> {
                     + "process (SERVEUR_SQLITE_SYNCHRONOUS; default ${DEFAULT-VALUE})")
     String sqliteSynchronous;
 
-    @Option(names = "--max-sensor-gauges", paramLabel = "N", defaultValue = "10000",
+    @Option(names = "--max-sensor-gauges", paramLabel = "N",
+            defaultValue = "" + ServeurSettings.DEFAULT_MAX_SENSOR_GAUGES,
             description = "sensors given a capteur_temperature_celsius series (SERVEUR_MAX_SENSOR_GAUGES; default "
                     + "${DEFAULT-VALUE})")
     int maxSensorGauges;
@@ -111,15 +114,17 @@ public final class Main implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         ServeurTCP serveur;
         try {
-            ServeurSettings settings = ServeurSettings.builder()
+            ServeurSettings.Builder builder = ServeurSettings.builder()
                     .bind(bind).port(port).httpPort(httpPort).store(store)
                     .maxConnections(maxConnections).idleTimeout(idleTimeout)
                     .maxMessageBytes(maxMessageBytes)
-                    .workers(workers == 0 ? ServeurSettings.builder().build().workers() : workers)
                     .maxBatchRows(maxBatch).maxTemperature(maxTemperature).maxSensorGauges(maxSensorGauges)
                     .sqlite(new SqliteStore.Options(sqliteSynchronous, SqliteStore.Options.DEFAULT.busyTimeoutMs(),
-                            SqliteStore.Options.DEFAULT.cacheMiB()))
-                    .build();
+                            SqliteStore.Options.DEFAULT.cacheMiB()));
+            if (workers != 0) {
+                builder.workers(workers);
+            }
+            ServeurSettings settings = builder.build();
             serveur = new ServeurTCP(settings);
         } catch (IllegalArgumentException | StoreException e) {
             System.err.println("serveur: " + e.getMessage());
