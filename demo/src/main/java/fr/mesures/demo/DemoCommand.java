@@ -4,6 +4,7 @@ import fr.mesures.capteur.CapteurFleet;
 import fr.mesures.capteur.CapteurSettings;
 import fr.mesures.capteur.cli.DurationConverter;
 import fr.mesures.capteur.source.SimulatedTemperatures;
+import fr.mesures.protocole.Durations;
 import fr.mesures.serveur.ServeurSettings;
 import fr.mesures.serveur.ServeurTCP;
 import fr.mesures.serveur.storage.StoreException;
@@ -158,7 +159,7 @@ public final class DemoCommand implements Callable<Integer> {
                 where.path().toAbsolutePath().normalize());
         out.printf("%d simulated sensors (%s) send a reading every %s.%n", ids.size(),
                 ids.size() == 1 ? ids.get(0) : ids.get(0) + " .. " + ids.get(ids.size() - 1),
-                DurationText.of(interval));
+                Durations.format(interval));
         out.println();
         out.println("Look at the data from another terminal:");
         if (where.kind() == StoreSpec.Kind.SQLITE) {
@@ -192,18 +193,5 @@ public final class DemoCommand implements Callable<Integer> {
             serveur.close();
         }
         out.flush();
-    }
-
-    /** {@code 1s}, {@code 250ms}, {@code 5m}: how a person wrote it. */
-    private static final class DurationText {
-        static String of(Duration d) {
-            if (d.toMillis() % 60_000 == 0) {
-                return d.toMinutes() + " min";
-            }
-            if (d.toMillis() % 1000 == 0) {
-                return d.toSeconds() + " s";
-            }
-            return d.toMillis() + " ms";
-        }
     }
 }

@@ -32,7 +32,7 @@ class DemoCommandTest {
         String text = out.toString();
         assertThat(code).as(text).isZero();
         assertThat(text).contains("storing readings in " + db, "mesures_lisibles", "/metrics",
-                "capteur_1 .. capteur_3", "readings stored");
+                "capteur_1 .. capteur_3", "a reading every 100ms.", "readings stored");
         Matcher stopped = Pattern.compile("Stopped: ([\\d,]+) readings stored").matcher(text);
         assertThat(stopped.find()).as(text).isTrue();
         long reported = Long.parseLong(stopped.group(1).replace(",", ""));

@@ -41,4 +41,33 @@ public final class Durations {
             throw new IllegalArgumentException("'" + text + "' is not a duration (examples: 250ms, 1s, 5m, 2h)");
         }
     }
+
+    /**
+     * The inverse of {@link #parse}: a duration as a person would type it, in the largest unit that expresses it
+     * exactly ({@code 90s} rather than {@code 1m30s}, which {@link #parse} would not read back). A duration below
+     * the millisecond or negative has no such form and is written in ISO-8601, which {@link #parse} also reads.
+     */
+    public static String format(Duration duration) {
+        if (duration.isZero()) {
+            return "0";
+        }
+        if (duration.isNegative() || duration.getNano() % 1_000_000 != 0) {
+            return duration.toString();
+        }
+        long millis = duration.toMillis();
+        for (Unit unit : UNITS) {
+            if (millis % unit.millis == 0) {
+                return millis / unit.millis + unit.suffix;
+            }
+        }
+        return millis + "ms";
+    }
+
+    private record Unit(long millis, String suffix) {
+    }
+
+    // Largest first, so the first unit that divides evenly gives the shortest text.
+    private static final Unit[] UNITS = {
+        new Unit(86_400_000L, "d"), new Unit(3_600_000L, "h"), new Unit(60_000L, "m"), new Unit(1000L, "s")
+    };
 }

@@ -9,6 +9,7 @@ import fr.mesures.capteur.source.SimulatedTemperatures;
 import fr.mesures.capteur.source.TemperatureSource;
 import fr.mesures.capteur.source.TypedTemperatures;
 import fr.mesures.protocole.CapteurIds;
+import fr.mesures.protocole.Durations;
 import java.io.InputStream;
 import java.io.PrintWriter;
 import java.net.InetAddress;
@@ -294,7 +295,7 @@ public final class CapteurCommand implements Callable<Integer> {
         String who = ids.size() == 1 ? ids.get(0) : ids.size() + " sensors " + ids.get(0) + " .. "
                 + ids.get(ids.size() - 1);
         String pace = source instanceof SourceSpec.Stdin ? "as typed"
-                : interval.isZero() ? "as fast as possible" : "every " + interval.toString().substring(2).toLowerCase();
+                : interval.isZero() ? "as fast as possible" : "every " + Durations.format(interval);
         String what = source instanceof SourceSpec.Simulated ? "simulated temperatures (--seed " + baseSeed + ")"
                 : source.toString();
         log.info("{} sending {} to {}, {}{}", who, what, server, pace,
