@@ -78,15 +78,14 @@ public final class DecodeWorkers implements AutoCloseable {
             }
             try {
                 decode(decoder, batch);
+                count(batch);
             } catch (RuntimeException e) {
                 // Never expected: the decoder reports bad input as rejections. Should it happen anyway, the batch
                 // must still go on (the writer commits in sequence) and its acks must still mean "stored, or
                 // rejected with an error line": every value of it is rejected, none stored.
                 log.error("decoding batch {} failed; rejecting its {} values", batch.seq(), batch.frames(), e);
                 batch.rejectAll(RejectReason.INTERNAL, "the server failed to decode this value (an internal error)");
-                for (int frame = 0; frame < batch.frames(); frame++) {
-                    metrics.rejected(RejectReason.INTERNAL);
-                }
+                count(batch);
             }
             next.accept(batch);
         }
@@ -101,16 +100,21 @@ public final class DecodeWorkers implements AutoCloseable {
             for (int frame = 0; frame < batch.frames(); frame++) {
                 int length = batch.length(frame);
                 if (length < 0) {
-                    FrameBatch.FrameError error = framing.get(nextFraming++);
-                    batch.errors().add(error);
-                    metrics.rejected(error.reason());
+                    batch.errors().add(framing.get(nextFraming++));
                     continue;
                 }
                 sink.frame = frame;
                 values.next(length, sink);
             }
         }
+    }
+
+    /** Counts the batch's outcome once it is final, so that a batch rejected after a failure is counted once. */
+    private void count(FrameBatch batch) {
         metrics.received(batch.readings().size());
+        for (FrameBatch.FrameError error : batch.errors()) {
+            metrics.rejected(error.reason());
+        }
     }
 
     /** Collects one batch's outcome; {@code frame} says which frame is being decoded. */
@@ -132,7 +136,6 @@ public final class DecodeWorkers implements AutoCloseable {
         @Override
         public void rejected(int element, RejectReason reason, String message) {
             batch.errors().add(new FrameBatch.FrameError(frame, element, reason, message));
-            metrics.rejected(reason);
         }
 
         @Override

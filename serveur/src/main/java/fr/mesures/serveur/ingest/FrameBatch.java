@@ -89,8 +89,9 @@ public final class FrameBatch {
     // ---- filled by the worker
 
     /**
-     * Drops what decoding made of this batch and rejects each of its values instead: for a batch whose decoding
-     * failed part way, so that nothing of it is stored and every value still gets an answer.
+     * Drops what decoding made of this batch and rejects each of its values instead (an acks request among them
+     * too): for a batch whose decoding failed part way, so that nothing of it is stored and every value still
+     * gets an answer.
      */
     public void rejectAll(RejectReason reason, String message) {
         readings.clear();

@@ -7,6 +7,8 @@ import fr.mesures.protocole.ReadingRules;
 import fr.mesures.protocole.RejectReason;
 import fr.mesures.serveur.metrics.IngestMetrics;
 import java.nio.charset.StandardCharsets;
+import java.util.EnumMap;
+import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -18,21 +20,29 @@ class DecodeWorkersTest {
 
     @Test
     void aBatchIsDecodedIntoReadingsAndRejectionsInFrameOrder() throws Exception {
-        FrameBatch batch = decoded(IngestMetrics.NONE);
+        var metrics = new CountingMetrics();
+        FrameBatch batch = decoded(metrics);
 
         assertThat(batch.readings().size()).isEqualTo(2);
         assertThat(batch.readings().capteurId(1)).isEqualTo("b");
         assertThat(batch.errors()).extracting(FrameBatch.FrameError::frame, FrameBatch.FrameError::reason)
                 .containsExactly(tuple(1, RejectReason.GARBAGE), tuple(2, RejectReason.OUT_OF_RANGE));
+        assertThat(metrics.rejected).containsOnly(Map.entry(RejectReason.GARBAGE, 1),
+                Map.entry(RejectReason.OUT_OF_RANGE, 1));
     }
 
     /** Whatever fails inside a worker, every value still gets an answer and none is half stored. */
     @Test
     void aBatchWhoseDecodingFailsIsRejectedWholeAndStillHandedOn() throws Exception {
         var failing = new CountingMetrics() {
+            boolean failed;
+
             @Override
             public void received(int count) {
-                throw new IllegalStateException("a bug after the readings were decoded");
+                if (!failed) {
+                    failed = true;
+                    throw new IllegalStateException("a bug after the readings were decoded");
+                }
             }
         };
 
@@ -44,7 +54,8 @@ class DecodeWorkersTest {
             assertThat(error.reason()).isEqualTo(RejectReason.INTERNAL);
             assertThat(error.message()).contains("internal error");
         });
-        assertThat(failing.internal).isEqualTo(4);
+        assertThat(failing.rejected).as("each value counted once, as rejected by the failure")
+                .containsExactly(Map.entry(RejectReason.INTERNAL, 4));
     }
 
     /** Frames: a reading, a value the selector rejected, an out-of-range reading, another reading. */
@@ -69,50 +80,13 @@ class DecodeWorkersTest {
         batch.addValue(CONNECTION, index, bytes, 0, bytes.length);
     }
 
+    /** Counts rejections by reason. */
     private static class CountingMetrics implements IngestMetrics {
-        int internal;
+        final Map<RejectReason, Integer> rejected = new EnumMap<>(RejectReason.class);
 
         @Override
         public void rejected(RejectReason reason) {
-            if (reason == RejectReason.INTERNAL) {
-                internal++;
-            }
-        }
-
-        @Override
-        public void connectionOpened() {
-        }
-
-        @Override
-        public void connectionRefused() {
-        }
-
-        @Override
-        public void connectionIdleClosed() {
-        }
-
-        @Override
-        public void bytesReceived(int bytes) {
-        }
-
-        @Override
-        public void received(int count) {
-        }
-
-        @Override
-        public void committed(int stored, int duplicates, long nanos) {
-        }
-
-        @Override
-        public void storeFailed() {
-        }
-
-        @Override
-        public void lastReading(String capteurId, double celsius, long receivedAtMillis) {
-        }
-
-        @Override
-        public void repliesDropped(long lines) {
+            rejected.merge(reason, 1, Integer::sum);
         }
     }
 }
