@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
  * Decodes and validates one complete JSON value: a reading object, an array of readings (a batch), or the
@@ -274,8 +275,7 @@ public final class ReadingDecoder {
         if (value == JsonToken.VALUE_NUMBER_INT) {
             if (parser.getNumberType() != JsonParser.NumberType.INT
                     && parser.getNumberType() != JsonParser.NumberType.LONG) {
-                problem(RejectReason.INVALID_TIMESTAMP, "timestamp " + parser.getText()
-                        + " is outside 1970-01-01 .. 9999-12-31 (epoch milliseconds)");
+                problem(RejectReason.INVALID_TIMESTAMP, Timestamps.rangeProblem(parser.getText()));
                 return;
             }
             long millis = parser.getLongValue();
@@ -349,13 +349,19 @@ public final class ReadingDecoder {
 
     /** Jackson's messages without the parts meant for its own users (settings to change, source locations). */
     private static String forPeople(String jacksonMessage) {
-        return jacksonMessage
-                .replaceAll(", from `[^`]*`", "")
-                .replaceAll(" \\(start marker at \\[Source:[^\\]]*]\\)", "")
-                .replaceAll("\\s*at \\[Source:[^\\]]*]", "")
-                .replaceAll("\\s+", " ")
-                .strip();
+        String message = jacksonMessage;
+        for (Pattern meantForJacksonUsers : NOT_FOR_PEOPLE) {
+            message = meantForJacksonUsers.matcher(message).replaceAll("");
+        }
+        return WHITESPACE.matcher(message).replaceAll(" ").strip();
     }
+
+    // Compiled once: a client sending malformed values makes this run for each of them.
+    private static final List<Pattern> NOT_FOR_PEOPLE = List.of(
+            Pattern.compile(", from `[^`]*`"),
+            Pattern.compile(" \\(start marker at \\[Source:[^\\]]*]\\)"),
+            Pattern.compile("\\s*at \\[Source:[^\\]]*]"));
+    private static final Pattern WHITESPACE = Pattern.compile("\\s+");
 
     private static String describe(JsonToken token) {
         if (token == null) {

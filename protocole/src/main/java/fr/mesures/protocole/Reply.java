@@ -1,6 +1,5 @@
 package fr.mesures.protocole;
 
-import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
@@ -66,7 +65,7 @@ public sealed interface Reply {
      * @throws IllegalArgumentException when the line is not a reply
      */
     static Reply parse(String line) {
-        try (JsonParser parser = Parsing.JSON.createParser(line)) {
+        try (JsonParser parser = ReplyJson.FACTORY.createParser(line)) {
             if (parser.nextToken() != JsonToken.START_OBJECT) {
                 throw new IllegalArgumentException("not a reply: " + line);
             }
@@ -77,7 +76,7 @@ public sealed interface Reply {
             long dropped = 0;
             String field;
             while ((field = parser.nextFieldName()) != null) {
-                JsonToken value = parser.nextToken();
+                parser.nextToken();
                 switch (field) {
                     case "ack" -> ack = parser.getValueAsLong(-1);
                     case "error" -> error = parser.getValueAsString();
@@ -85,9 +84,6 @@ public sealed interface Reply {
                     case "element" -> element = parser.getValueAsInt(0);
                     case "dropped" -> dropped = parser.getValueAsLong(0);
                     default -> parser.skipChildren();
-                }
-                if (value == null) {
-                    break;
                 }
             }
             if (error != null) {
@@ -104,12 +100,4 @@ public sealed interface Reply {
 
     /** The request a client sends (as any value) to get replies while it is still sending. */
     String ACKS_REQUEST = "{\"acks\":true}\n";
-
-    /** Holder for the parser factory, which an interface cannot keep privately. */
-    final class Parsing {
-        static final JsonFactory JSON = new JsonFactory();
-
-        private Parsing() {
-        }
-    }
 }

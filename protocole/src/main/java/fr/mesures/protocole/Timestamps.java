@@ -23,6 +23,11 @@ public final class Timestamps {
     }
 
     public static String rangeProblem(long epochMillis) {
+        return rangeProblem(Long.toString(epochMillis));
+    }
+
+    /** The same, for a number too large for a long, as it was written. */
+    public static String rangeProblem(String epochMillis) {
         return "timestamp " + epochMillis + " is outside 1970-01-01 .. 9999-12-31 (epoch milliseconds)";
     }
 

@@ -20,12 +20,10 @@ class ReadingDecoderTest {
         final List<Reading> readings = new ArrayList<>();
         final List<Rejected> rejected = new ArrayList<>();
         final List<Boolean> acks = new ArrayList<>();
-        final List<Long> rawTimestamps = new ArrayList<>();
 
         @Override
         public void reading(String capteurId, double temperature, long timestamp) {
             readings.add(new Reading(capteurId, temperature, timestamp));
-            rawTimestamps.add(timestamp);
         }
 
         @Override
@@ -58,9 +56,9 @@ class ReadingDecoderTest {
         var epoch = decode("{\"capteur_id\":\"a\",\"temperature\":1,\"timestamp\":1764000000123}");
         var iso = decode("{\"capteur_id\":\"a\",\"temperature\":1,\"timestamp\":\"2025-11-24T17:00:00.123+01:00\"}");
         var zulu = decode("{\"capteur_id\":\"a\",\"temperature\":1,\"timestamp\":\"2025-11-24T16:00:00.123456Z\"}");
-        assertThat(epoch.rawTimestamps).containsExactly(1764000000123L);
-        assertThat(iso.rawTimestamps).containsExactly(1764000000123L);
-        assertThat(zulu.rawTimestamps).containsExactly(1764000000123L);
+        assertThat(epoch.readings).extracting(Reading::timestamp).containsExactly(1764000000123L);
+        assertThat(iso.readings).extracting(Reading::timestamp).containsExactly(1764000000123L);
+        assertThat(zulu.readings).extracting(Reading::timestamp).containsExactly(1764000000123L);
     }
 
     @Test
@@ -178,6 +176,25 @@ class ReadingDecoderTest {
         assertThat(sink.readings).extracting(Reading::capteurId).containsExactly("a", "b", "d", "f");
         assertThat(rejectedAt).containsExactly(2, 5);
         assertThat(sink.acks).containsExactly(true);
+    }
+
+    /** The scanner and the parser must agree on where a value ends; if they ever do not, the value is refused. */
+    @Test
+    void aSequenceRefusesAValueThatDoesNotEndWhereItsLengthSaysAndGoesOn() {
+        String prefix = "ignored before the offset";
+        String first = "{\"capteur_id\":\"a\",\"temperature\":1} ";
+        String second = "{\"capteur_id\":\"b\",\"temperature\":2}";
+        byte[] data = (prefix + first + second).getBytes(StandardCharsets.UTF_8);
+        var sink = new Collected();
+        try (var sequence = decoder.sequence(data, prefix.length(), data.length)) {
+            sequence.next(first.length(), sink);
+            sequence.next(second.length(), sink);
+        }
+        assertThat(sink.rejected).singleElement().satisfies(r -> {
+            assertThat(r.reason()).isEqualTo(RejectReason.MALFORMED_JSON);
+            assertThat(r.message()).contains("does not end where its brackets close");
+        });
+        assertThat(sink.readings).extracting(Reading::capteurId).containsExactly("b");
     }
 
     @Test
