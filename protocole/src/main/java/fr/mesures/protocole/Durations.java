@@ -17,35 +17,46 @@ public final class Durations {
     }
 
     /**
-     * @throws IllegalArgumentException with a message for a person
+     * @throws IllegalArgumentException with a message for a person, also for a negative duration or one too
+     *                                  large for {@link Duration}
      */
     public static Duration parse(String text) {
-        String trimmed = text.trim().toLowerCase(Locale.ROOT);
-        if (trimmed.equals("0")) {
+        Duration duration;
+        try {
+            duration = read(text.trim());
+        } catch (RuntimeException e) {
+            // A malformed text, and also digits too many for a long or a Duration: the same answer for a person.
+            throw new IllegalArgumentException("'" + text + "' is not a duration (examples: 250ms, 1s, 5m, 2h)", e);
+        }
+        if (duration.isNegative()) {
+            throw new IllegalArgumentException("'" + text + "' is negative; a duration here is 0 or more");
+        }
+        return duration;
+    }
+
+    private static Duration read(String text) {
+        if (text.equals("0")) {
             return Duration.ZERO;
         }
-        Matcher simple = SIMPLE.matcher(trimmed);
-        if (simple.matches()) {
-            long amount = Long.parseLong(simple.group(1));
-            return switch (simple.group(2)) {
-                case "ms" -> Duration.ofMillis(amount);
-                case "s" -> Duration.ofSeconds(amount);
-                case "m" -> Duration.ofMinutes(amount);
-                case "h" -> Duration.ofHours(amount);
-                default -> Duration.ofDays(amount);
-            };
+        Matcher simple = SIMPLE.matcher(text.toLowerCase(Locale.ROOT));
+        if (!simple.matches()) {
+            return Duration.parse(text);
         }
-        try {
-            return Duration.parse(text.trim());
-        } catch (RuntimeException e) {
-            throw new IllegalArgumentException("'" + text + "' is not a duration (examples: 250ms, 1s, 5m, 2h)");
-        }
+        long amount = Long.parseLong(simple.group(1));
+        return switch (simple.group(2)) {
+            case "ms" -> Duration.ofMillis(amount);
+            case "s" -> Duration.ofSeconds(amount);
+            case "m" -> Duration.ofMinutes(amount);
+            case "h" -> Duration.ofHours(amount);
+            default -> Duration.ofDays(amount);
+        };
     }
 
     /**
      * The inverse of {@link #parse}: a duration as a person would type it, in the largest unit that expresses it
      * exactly ({@code 90s} rather than {@code 1m30s}, which {@link #parse} would not read back). A duration below
-     * the millisecond or negative has no such form and is written in ISO-8601, which {@link #parse} also reads.
+     * the millisecond has no such form and is written in ISO-8601, which {@link #parse} also reads; so is a
+     * negative one, which {@link #parse} refuses.
      */
     public static String format(Duration duration) {
         if (duration.isZero()) {
