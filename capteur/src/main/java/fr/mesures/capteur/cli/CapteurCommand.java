@@ -15,6 +15,7 @@ import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -22,7 +23,6 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.IntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -191,38 +191,43 @@ public final class CapteurCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        validate();
         List<String> ids = CapteurFleet.ids(baseId(), sensors);
+        validate(ids);
         long baseSeed = seed != null ? seed : ThreadLocalRandom.current().nextLong();
-        CapteurSettings settings = CapteurSettings.builder(server.host(), server.port())
-                .interval(interval)
-                .maxUnacked(maxUnacked)
-                .connectTimeout(connectTimeout)
-                .ackTimeout(ackTimeout)
-                .backoff(new Backoff.Policy(
-                        Duration.ofMillis(Math.min(Backoff.Policy.DEFAULT.initial().toMillis(), maxBackoff.toMillis())),
-                        maxBackoff))
-                .build();
+        CapteurSettings settings;
+        List<TemperatureSource> sources;
+        // The settings and sources check their own values; a bad one is the person's mistake, so it is reported as
+        // bad usage (one line, exit 2) rather than checked here a second time.
+        try {
+            settings = CapteurSettings.builder(server.host(), server.port())
+                    .interval(interval)
+                    .maxUnacked(maxUnacked)
+                    .connectTimeout(connectTimeout)
+                    .ackTimeout(ackTimeout)
+                    .backoff(backoff())
+                    .build();
+            sources = sources(baseSeed);
+        } catch (IllegalArgumentException e) {
+            throw usage(e.getMessage());
+        }
         describe(ids, baseSeed);
-        CapteurFleet fleet = CapteurFleet.start(ids, sources(baseSeed), settings, System::currentTimeMillis);
+        CapteurFleet fleet = CapteurFleet.start(ids, sources::get, settings, System::currentTimeMillis);
         return runUntilDone(fleet);
     }
 
-    private void validate() {
+    /** The default first delay, unless --max-backoff is shorter. */
+    private Backoff.Policy backoff() {
+        Duration initial = Backoff.Policy.DEFAULT.initial();
+        return new Backoff.Policy(maxBackoff.compareTo(initial) < 0 ? maxBackoff : initial, maxBackoff);
+    }
+
+    /** What no constructor checks, or checks only once sensors are running. */
+    private void validate(List<String> ids) {
         if (sensors < 1) {
             throw usage("--sensors must be at least 1, got " + sensors);
         }
-        if (count != null && count < 0) {
-            throw usage("--count must not be negative, got " + count);
-        }
-        if (maxUnacked < 1) {
-            throw usage("--max-unacked must be at least 1, got " + maxUnacked);
-        }
         if (giveUpAfter != null && giveUpAfter.isZero()) {
             throw usage("--give-up-after must be longer than 0");
-        }
-        if (connectTimeout.isZero() || ackTimeout.isZero() || maxBackoff.isZero()) {
-            throw usage("--connect-timeout, --ack-timeout and --max-backoff must be longer than 0");
         }
         if (source instanceof SourceSpec.Stdin && sensors > 1) {
             throw usage("--source stdin feeds one sensor: use it without --sensors");
@@ -230,8 +235,7 @@ public final class CapteurCommand implements Callable<Integer> {
         if (source instanceof SourceSpec.Replay replay && !Files.isReadable(replay.file())) {
             throw usage("cannot read the replay file " + replay.file());
         }
-        String base = baseId();
-        String longest = sensors == 1 ? base : base + "_" + sensors;
+        String longest = ids.get(ids.size() - 1);
         if (!CapteurIds.isValid(longest)) {
             throw usage("--id: " + CapteurIds.problem(longest));
         }
@@ -261,32 +265,30 @@ public final class CapteurCommand implements Callable<Integer> {
         return name.strip();
     }
 
-    private IntFunction<TemperatureSource> sources(long baseSeed) {
-        // Opened now, not on the loop thread, so that an unreadable file is reported before anything starts.
-        List<ReplayedTemperatures> replays = source instanceof SourceSpec.Replay replay
-                ? openReplays(replay, sensors) : List.of();
-        return i -> {
-            TemperatureSource s;
-            if (source instanceof SourceSpec.Replay) {
-                s = replays.get(i);
-            } else if (source instanceof SourceSpec.Stdin) {
-                s = new TypedTemperatures(stdin);
-            } else {
-                s = new SimulatedTemperatures(baseSeed + i);
-            }
-            return count == null ? s : new LimitedSource(s, count);
-        };
-    }
-
-    private List<ReplayedTemperatures> openReplays(SourceSpec.Replay replay, int k) {
-        var list = new java.util.ArrayList<ReplayedTemperatures>(k);
+    /**
+     * Every sensor's source, made now rather than when the sensors start, so that a bad value (a replay file that
+     * is not CSV nor NDJSON, a negative --count) is reported before anything runs.
+     */
+    private List<TemperatureSource> sources(long baseSeed) {
+        List<TemperatureSource> list = new ArrayList<>(sensors);
         try {
-            for (int i = 0; i < k; i++) {
-                list.add(ReplayedTemperatures.open(replay.file()));
+            for (int i = 0; i < sensors; i++) {
+                TemperatureSource origin;
+                if (source instanceof SourceSpec.Replay replay) {
+                    origin = ReplayedTemperatures.open(replay.file());
+                } else if (source instanceof SourceSpec.Stdin) {
+                    origin = new TypedTemperatures(stdin);
+                } else {
+                    origin = new SimulatedTemperatures(baseSeed + i);
+                }
+                list.add(origin);
+                if (count != null) {
+                    list.set(i, new LimitedSource(origin, count));
+                }
             }
         } catch (IllegalArgumentException e) {
-            list.forEach(ReplayedTemperatures::close);
-            throw usage(e.getMessage());
+            list.forEach(TemperatureSource::close);
+            throw e;
         }
         return list;
     }

@@ -22,6 +22,10 @@ public final class Backoff {
         public static final Policy DEFAULT = new Policy(Duration.ofMillis(200), Duration.ofSeconds(10));
 
         public Policy {
+            // The maximum first: it is what people set (--max-backoff), the initial delay is derived from it.
+            if (max.isNegative() || max.isZero()) {
+                throw new IllegalArgumentException("the maximum backoff must be positive");
+            }
             if (initial.isNegative() || initial.isZero()) {
                 throw new IllegalArgumentException("the initial backoff must be positive");
             }

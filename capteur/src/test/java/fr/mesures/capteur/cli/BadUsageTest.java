@@ -41,6 +41,9 @@ class BadUsageTest {
         "--id=bad id",
         "--max-unacked=0",
         "--give-up-after=0",
+        "--connect-timeout=0",
+        "--ack-timeout=0",
+        "--max-backoff=0",
         "extra-argument"
     })
     void aBadCommandLineIsOneLineOnStandardErrorAndExitCode2(String args) {
