@@ -252,9 +252,12 @@ public final class CapteurCommand implements Callable<Integer> {
         return hostName();
     }
 
-    /** The host name, so that scaled containers get different identifiers without configuration. */
-    static String hostName() {
-        String name = System.getenv("HOSTNAME");
+    /**
+     * The host name, so that scaled containers get different identifiers without configuration. Read from the
+     * environment given to the constructor, like the {@code CAPTEUR_*} variables.
+     */
+    String hostName() {
+        String name = environment.get("HOSTNAME");
         if (name == null || name.isBlank()) {
             try {
                 name = InetAddress.getLocalHost().getHostName();

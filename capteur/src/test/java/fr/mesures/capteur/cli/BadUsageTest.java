@@ -2,8 +2,10 @@ package fr.mesures.capteur.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.InputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -17,7 +19,8 @@ class BadUsageTest {
     }
 
     private static Run run(String... args) {
-        CommandLine cl = CapteurCommand.commandLine(new CapteurCommand());
+        // No environment: a CAPTEUR_* variable of the machine running the tests must not change the outcome.
+        CommandLine cl = CapteurCommand.commandLine(new CapteurCommand(InputStream.nullInputStream(), Map.of()));
         var out = new StringWriter();
         var err = new StringWriter();
         cl.setOut(new PrintWriter(out, true));
@@ -52,6 +55,12 @@ class BadUsageTest {
         assertThat(run.err().lines()).hasSize(1);
         assertThat(run.err()).startsWith("capteur: ").contains("--help");
         assertThat(run.out()).isEmpty();
+    }
+
+    @Test
+    void withoutIdTheSensorIsNamedAfterTheHostNameOfItsEnvironment() {
+        var command = new CapteurCommand(InputStream.nullInputStream(), Map.of("HOSTNAME", " serre-3 "));
+        assertThat(command.hostName()).isEqualTo("serre-3");
     }
 
     @Test
