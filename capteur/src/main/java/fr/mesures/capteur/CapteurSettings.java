@@ -1,6 +1,7 @@
 package fr.mesures.capteur;
 
 import fr.mesures.capteur.network.Backoff;
+import fr.mesures.protocole.Durations;
 import java.time.Duration;
 
 /**
@@ -24,10 +25,15 @@ public record CapteurSettings(
         Duration ackTimeout,
         Backoff.Policy backoff) {
 
-    public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(1);
+    // Each duration is written once, as text, because the command line's defaults must be constant strings; the
+    // Duration is read from that text.
+    public static final String DEFAULT_INTERVAL_TEXT = "1s";
+    public static final Duration DEFAULT_INTERVAL = Durations.parse(DEFAULT_INTERVAL_TEXT);
     public static final int DEFAULT_MAX_UNACKED = 10_000;
-    public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
-    public static final Duration DEFAULT_ACK_TIMEOUT = Duration.ofSeconds(30);
+    public static final String DEFAULT_CONNECT_TIMEOUT_TEXT = "5s";
+    public static final Duration DEFAULT_CONNECT_TIMEOUT = Durations.parse(DEFAULT_CONNECT_TIMEOUT_TEXT);
+    public static final String DEFAULT_ACK_TIMEOUT_TEXT = "30s";
+    public static final Duration DEFAULT_ACK_TIMEOUT = Durations.parse(DEFAULT_ACK_TIMEOUT_TEXT);
 
     public CapteurSettings {
         if (port < 1 || port > 65535) {

@@ -48,7 +48,8 @@ public final class DemoCommand implements Callable<Integer> {
             description = "Simulated sensors, capteur_1 .. capteur_K (default: ${DEFAULT-VALUE}).")
     private int sensors;
 
-    @Option(names = "--interval", paramLabel = "DURATION", converter = DurationConverter.class, defaultValue = "1s",
+    @Option(names = "--interval", paramLabel = "DURATION", converter = DurationConverter.class,
+            defaultValue = CapteurSettings.DEFAULT_INTERVAL_TEXT,
             description = "Time between two readings of a sensor (default: ${DEFAULT-VALUE}).")
     private Duration interval;
 
@@ -56,11 +57,11 @@ public final class DemoCommand implements Callable<Integer> {
             description = "Where readings go: sqlite:PATH or file:PATH (default: ${DEFAULT-VALUE}).")
     private String store;
 
-    @Option(names = "--port", paramLabel = "PORT", defaultValue = "5050",
+    @Option(names = "--port", paramLabel = "PORT", defaultValue = "" + ServeurSettings.DEFAULT_PORT,
             description = "TCP port of the server, 0 for any free one (default: ${DEFAULT-VALUE}).")
     private int port;
 
-    @Option(names = "--http-port", paramLabel = "PORT", defaultValue = "8080",
+    @Option(names = "--http-port", paramLabel = "PORT", defaultValue = "" + ServeurSettings.DEFAULT_HTTP_PORT,
             description = "Port of /metrics and /health, 0 for any free one, -1 for none"
                     + " (default: ${DEFAULT-VALUE}).")
     private int httpPort;

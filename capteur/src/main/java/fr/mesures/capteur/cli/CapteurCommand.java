@@ -53,7 +53,7 @@ public final class CapteurCommand implements Callable<Integer> {
     private CommandSpec spec;
 
     @Option(names = "--server", paramLabel = "HOST:PORT", converter = ServerAddress.Converter.class,
-            defaultValue = "localhost:5050",
+            defaultValue = "localhost:" + ServerAddress.DEFAULT_PORT,
             description = "The server [CAPTEUR_SERVER] (default: ${DEFAULT-VALUE}).")
     private ServerAddress server;
 
@@ -63,7 +63,7 @@ public final class CapteurCommand implements Callable<Integer> {
     private String id;
 
     @Option(names = "--interval", paramLabel = "DURATION", converter = DurationConverter.class,
-            defaultValue = "1s",
+            defaultValue = CapteurSettings.DEFAULT_INTERVAL_TEXT,
             description = "Time between two readings of a sensor: 250ms, 1s, 5m; 0 = as fast as the server takes"
                     + " them [CAPTEUR_INTERVAL] (default: ${DEFAULT-VALUE}).")
     private Duration interval;
@@ -93,24 +93,24 @@ public final class CapteurCommand implements Callable<Integer> {
                     + " (default: random, and logged).")
     private Long seed;
 
-    @Option(names = "--max-unacked", paramLabel = "N", defaultValue = "10000",
+    @Option(names = "--max-unacked", paramLabel = "N", defaultValue = "" + CapteurSettings.DEFAULT_MAX_UNACKED,
             description = "Most readings a sensor keeps while waiting for acknowledgements; when full the oldest"
                     + " is dropped [CAPTEUR_MAX_UNACKED] (default: ${DEFAULT-VALUE}).")
     private int maxUnacked;
 
     @Option(names = "--connect-timeout", paramLabel = "DURATION", converter = DurationConverter.class,
-            defaultValue = "5s",
+            defaultValue = CapteurSettings.DEFAULT_CONNECT_TIMEOUT_TEXT,
             description = "Longest wait for a connection [CAPTEUR_CONNECT_TIMEOUT] (default: ${DEFAULT-VALUE}).")
     private Duration connectTimeout;
 
     @Option(names = "--ack-timeout", paramLabel = "DURATION", converter = DurationConverter.class,
-            defaultValue = "30s",
+            defaultValue = CapteurSettings.DEFAULT_ACK_TIMEOUT_TEXT,
             description = "Readings waiting this long without any acknowledgement mean the server is dead:"
                     + " reconnect [CAPTEUR_ACK_TIMEOUT] (default: ${DEFAULT-VALUE}).")
     private Duration ackTimeout;
 
     @Option(names = "--max-backoff", paramLabel = "DURATION", converter = DurationConverter.class,
-            defaultValue = "10s",
+            defaultValue = Backoff.Policy.DEFAULT_MAX_TEXT,
             description = "Longest delay between two connection attempts [CAPTEUR_MAX_BACKOFF]"
                     + " (default: ${DEFAULT-VALUE}).")
     private Duration maxBackoff;

@@ -1,5 +1,6 @@
 package fr.mesures.capteur.network;
 
+import fr.mesures.protocole.Durations;
 import java.time.Duration;
 import java.util.function.DoubleSupplier;
 
@@ -19,7 +20,9 @@ public final class Backoff {
      * @param max     the longest delay
      */
     public record Policy(Duration initial, Duration max) {
-        public static final Policy DEFAULT = new Policy(Duration.ofMillis(200), Duration.ofSeconds(10));
+        /** The default longest delay as the command line writes it (a constant string); DEFAULT reads it. */
+        public static final String DEFAULT_MAX_TEXT = "10s";
+        public static final Policy DEFAULT = new Policy(Duration.ofMillis(200), Durations.parse(DEFAULT_MAX_TEXT));
 
         public Policy {
             // The maximum first: it is what people set (--max-backoff), the initial delay is derived from it.

@@ -3,6 +3,7 @@ package fr.mesures.capteur.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import fr.mesures.serveur.ServeurSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -34,6 +35,12 @@ class ConvertersTest {
             assertThatThrownBy(() -> ServerAddress.parse(bad)).as(bad)
                     .isInstanceOf(CommandLine.TypeConversionException.class);
         }
+    }
+
+    @Test
+    void withoutAPortTheSensorGoesWhereTheServerListensByDefault() {
+        // capteur does not depend on serveur, so the default port is written in both: this keeps them equal.
+        assertThat(ServerAddress.DEFAULT_PORT).isEqualTo(ServeurSettings.DEFAULT_PORT);
     }
 
     @Test
