@@ -105,6 +105,9 @@ public final class DemoCommand implements Callable<Integer> {
         try {
             serveur = new ServeurTCP(ServeurSettings.builder().bind("127.0.0.1").port(port).httpPort(httpPort)
                     .store(where).build());
+        } catch (IllegalArgumentException e) {
+            // A value the server's settings refuse (--http-port -5): the person's mistake, as in serveur's Main.
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         } catch (StoreException e) {
             err.println("demo: cannot open the store " + where + ": " + e.getMessage());
             return 2;
@@ -119,9 +122,15 @@ public final class DemoCommand implements Callable<Integer> {
         // capteur_1 .. capteur_K even for one sensor, as in the exercise's example message.
         List<String> ids = IntStream.rangeClosed(1, sensors).mapToObj(i -> "capteur_" + i).toList();
         long seed = ThreadLocalRandom.current().nextLong();
-        CapteurFleet fleet = CapteurFleet.start(ids, i -> new SimulatedTemperatures(seed + i),
-                CapteurSettings.builder("127.0.0.1", serveur.port()).interval(interval).build(),
-                System::currentTimeMillis);
+        CapteurFleet fleet;
+        try {
+            fleet = CapteurFleet.start(ids, i -> new SimulatedTemperatures(seed + i),
+                    CapteurSettings.builder("127.0.0.1", serveur.port()).interval(interval).build(),
+                    System::currentTimeMillis);
+        } catch (RuntimeException e) {
+            serveur.close(); // no shutdown hook is there yet to close it
+            throw e;
+        }
         printWelcome(out, serveur, where, ids);
 
         CountDownLatch stopped = new CountDownLatch(1);

@@ -55,4 +55,21 @@ class DemoCommandTest {
         assertThat(cl.execute("--sensors", "lots")).isEqualTo(2);
         assertThat(err.toString().lines()).hasSize(1);
     }
+
+    @Test
+    @Timeout(10)
+    void aValueTheServersSettingsRefuseIsOneLineAndExitCode2() {
+        CommandLine cl = DemoCommand.commandLine();
+        var out = new StringWriter();
+        var err = new StringWriter();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        int code = cl.execute("--port", "0", "--http-port", "-5", "--run-for", "1s",
+                "--store", "sqlite:" + dir.resolve("mesures.db"));
+
+        assertThat(code).as(err.toString()).isEqualTo(2);
+        assertThat(err.toString().lines()).hasSize(1);
+        assertThat(err.toString()).startsWith("demo: ").contains("HTTP port");
+        assertThat(out.toString()).isEmpty();
+    }
 }
