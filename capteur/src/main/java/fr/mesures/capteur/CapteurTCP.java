@@ -475,7 +475,6 @@ public class CapteurTCP extends Capteur {
             return;
         }
         long now = loop.now();
-        loop.connectionLog().flush(now);
         if (state == State.CONNECTING && now - stateSince >= settings.connectTimeout().toMillis()) {
             fail("no connection to " + server() + " after " + settings.connectTimeout().toMillis() + " ms");
         } else if (state == State.CONNECTED && unacked.writtenCount() > 0

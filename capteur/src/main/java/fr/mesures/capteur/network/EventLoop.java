@@ -58,6 +58,7 @@ public final class EventLoop implements AutoCloseable {
     /** One thread, mostly waiting in select(): it needs no more stack than this whatever -Xss says. */
     private static final long STACK_BYTES = 512 * 1024;
     private static final int READ_BUFFER_BYTES = 64 * 1024;
+    private static final long LOG_FLUSH_MILLIS = 1000;
 
     private final Selector selector;
     private final Thread thread;
@@ -134,6 +135,7 @@ public final class EventLoop implements AutoCloseable {
 
     private void run() {
         try {
+            flushConnectionLog();
             while (running) {
                 long timeout = selectTimeout();
                 if (timeout < 0) {
@@ -150,6 +152,15 @@ public final class EventLoop implements AutoCloseable {
             connectionLog.report();
             closeChannels();
         }
+    }
+
+    /**
+     * Ends the connection-log window on time, whether or not a sensor has something to log. Once a second for
+     * the whole loop: the budget is the loop's, so the sensors (a thousand of them) need not flush it each.
+     */
+    private void flushConnectionLog() {
+        connectionLog.flush(now());
+        schedule(LOG_FLUSH_MILLIS, this::flushConnectionLog);
     }
 
     /** -1: work is waiting, do not block; 0: block until woken; otherwise the wait until the next timer. */

@@ -34,7 +34,7 @@ public final class LogBudget {
         return false;
     }
 
-    /** Ends the window if its time is over, reporting what was held back. Called often (every second). */
+    /** Ends the window if its time is over, reporting what was held back. Its loop calls it every second. */
     public void flush(long now) {
         if (windowStart != Long.MIN_VALUE && now - windowStart < windowMillis) {
             return;
