@@ -151,16 +151,15 @@ public class CapteurTCP extends Capteur {
         connect();
     }
 
-    /** Called by the source, from its own thread, when it has something after a poll found nothing. */
+    /**
+     * Called by the source, from its own thread, when it has something after a poll found nothing. Only a source
+     * with a thread of its own calls it, and such a source paces itself, so the sensor is pumping, not ticking.
+     */
     private void sourceAvailable() {
         if (wakeUpQueued.compareAndSet(false, true)) {
             loop.execute(() -> {
                 wakeUpQueued.set(false);
-                if (ticking) {
-                    checkSourceEnded();
-                } else {
-                    pump();
-                }
+                pump();
             });
         }
     }
