@@ -5,11 +5,10 @@ import fr.mesures.protocole.Durations;
 import java.time.Duration;
 
 /**
- * How a {@link CapteurTCP} measures and talks to the server. Built with {@link #builder(String, int)}; every
+ * How a {@link CapteurTCP} measures and talks to the server. Built with {@link #builder(ServerAddress)}; every
  * setting has the default the command line documents.
  *
- * @param host           the server's host name or address, resolved again at every connection attempt
- * @param port           the server's TCP port
+ * @param server         where the server listens
  * @param interval       time between two readings; {@link Duration#ZERO} measures as fast as the server takes them
  * @param maxUnacked     the most readings kept while waiting for acknowledgements; beyond it the oldest is dropped
  * @param connectTimeout how long a connection attempt may take
@@ -17,8 +16,7 @@ import java.time.Duration;
  * @param backoff        delays between connection attempts
  */
 public record CapteurSettings(
-        String host,
-        int port,
+        ServerAddress server,
         Duration interval,
         int maxUnacked,
         Duration connectTimeout,
@@ -36,9 +34,6 @@ public record CapteurSettings(
     public static final Duration DEFAULT_ACK_TIMEOUT = Durations.parse(DEFAULT_ACK_TIMEOUT_TEXT);
 
     public CapteurSettings {
-        if (port < 1 || port > 65535) {
-            throw new IllegalArgumentException("port must be between 1 and 65535");
-        }
         if (interval.isNegative()) {
             throw new IllegalArgumentException("interval must not be negative");
         }
@@ -53,23 +48,25 @@ public record CapteurSettings(
         }
     }
 
+    public static Builder builder(ServerAddress server) {
+        return new Builder(server);
+    }
+
     public static Builder builder(String host, int port) {
-        return new Builder(host, port);
+        return new Builder(new ServerAddress(host, port));
     }
 
     /** Builds {@link CapteurSettings} from the defaults. */
     public static final class Builder {
-        private final String host;
-        private final int port;
+        private final ServerAddress server;
         private Duration interval = DEFAULT_INTERVAL;
         private int maxUnacked = DEFAULT_MAX_UNACKED;
         private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
         private Duration ackTimeout = DEFAULT_ACK_TIMEOUT;
         private Backoff.Policy backoff = Backoff.Policy.DEFAULT;
 
-        private Builder(String host, int port) {
-            this.host = host;
-            this.port = port;
+        private Builder(ServerAddress server) {
+            this.server = server;
         }
 
         public Builder interval(Duration interval) {
@@ -98,7 +95,7 @@ public record CapteurSettings(
         }
 
         public CapteurSettings build() {
-            return new CapteurSettings(host, port, interval, maxUnacked, connectTimeout, ackTimeout, backoff);
+            return new CapteurSettings(server, interval, maxUnacked, connectTimeout, ackTimeout, backoff);
         }
     }
 }

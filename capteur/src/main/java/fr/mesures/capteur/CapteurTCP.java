@@ -289,13 +289,14 @@ public class CapteurTCP extends Capteur {
         state = State.CONNECTING;
         stateSince = loop.now();
         try {
-            connection = Connection.open(new InetSocketAddress(settings.host(), settings.port()), loop, this::ready);
+            ServerAddress server = settings.server();
+            connection = Connection.open(new InetSocketAddress(server.host(), server.port()), loop, this::ready);
             if (connection.isConnected()) {
                 connected();
             }
         } catch (IOException | UnresolvedAddressException e) {
             connection = null;
-            fail("cannot connect to " + server() + ": " + describe(e));
+            fail("cannot connect to " + settings.server() + ": " + describe(e));
         }
     }
 
@@ -322,7 +323,7 @@ public class CapteurTCP extends Capteur {
             }
         } catch (IOException e) {
             if (connection == current) {
-                fail((state == State.CONNECTING ? "cannot connect to " + server() : "connection lost") + ": "
+                fail((state == State.CONNECTING ? "cannot connect to " + settings.server() : "connection lost") + ": "
                         + describe(e));
             }
         } catch (CancelledKeyException e) {
@@ -336,9 +337,9 @@ public class CapteurTCP extends Capteur {
         waitingForAckSince = stateSince;
         if (failuresInARow > 0 && loop.connectionLog().allow(stateSince)) {
             log.info("capteur {}: connected to {} after {} failed attempts; sending {} unacknowledged readings",
-                    id(), server(), failuresInARow, unacked.size());
+                    id(), settings.server(), failuresInARow, unacked.size());
         } else {
-            log.debug("capteur {}: connected to {} ({} readings to send)", id(), server(), unacked.size());
+            log.debug("capteur {}: connected to {} ({} readings to send)", id(), settings.server(), unacked.size());
         }
         failuresInARow = 0;
         connection.append(Reply.ACKS_REQUEST); // value 1 of this connection; the buffer is empty so it fits
@@ -475,17 +476,13 @@ public class CapteurTCP extends Capteur {
         }
         long now = loop.now();
         if (state == State.CONNECTING && now - stateSince >= settings.connectTimeout().toMillis()) {
-            fail("no connection to " + server() + " after " + settings.connectTimeout().toMillis() + " ms");
+            fail("no connection to " + settings.server() + " after " + settings.connectTimeout().toMillis() + " ms");
         } else if (state == State.CONNECTED && unacked.writtenCount() > 0
                 && now - waitingForAckSince >= settings.ackTimeout().toMillis()) {
             fail("no acknowledgement for " + (now - waitingForAckSince) + " ms while " + unacked.writtenCount()
                     + " readings are outstanding");
         }
         watchdog = loop.schedule(watchdogMillis, this::watch);
-    }
-
-    private String server() {
-        return settings.host() + ":" + settings.port();
     }
 
     private static String describe(Throwable e) {

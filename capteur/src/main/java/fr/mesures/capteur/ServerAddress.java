@@ -1,32 +1,33 @@
-package fr.mesures.capteur.cli;
-
-import picocli.CommandLine;
+package fr.mesures.capteur;
 
 /**
- * Where the server listens: {@code HOST:PORT}, {@code [IPv6]:PORT}, or a bare host for the default port.
+ * Where the server listens: {@code HOST:PORT}, {@code [IPv6]:PORT}, or a bare host for the default port. Its
+ * text form is the one {@link #parse} reads, so logs show an IPv6 server as {@code [::1]:5050}, not
+ * {@code ::1:5050}.
  *
- * @param host a host name or an address
+ * @param host a host name or an address, resolved again at every connection attempt
  * @param port the TCP port
  */
 public record ServerAddress(String host, int port) {
 
     public static final int DEFAULT_PORT = 5050;
 
+    public ServerAddress {
+        if (host.isEmpty()) {
+            throw new IllegalArgumentException("the server's host is missing");
+        }
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException("the server's port must be between 1 and 65535, got " + port);
+        }
+    }
+
     @Override
     public String toString() {
         return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
     }
 
-    /** Converts the text of {@code --server}. */
-    public static final class Converter implements CommandLine.ITypeConverter<ServerAddress> {
-        @Override
-        public ServerAddress convert(String text) {
-            return parse(text);
-        }
-    }
-
     /**
-     * @throws CommandLine.TypeConversionException with a message for a person
+     * @throws IllegalArgumentException with a message for a person
      */
     public static ServerAddress parse(String text) {
         String s = text.strip();
@@ -53,9 +54,6 @@ public record ServerAddress(String host, int port) {
             host = colon < 0 ? s : s.substring(0, colon);
             port = colon < 0 ? null : s.substring(colon + 1);
         }
-        if (host.isEmpty()) {
-            throw invalid(text);
-        }
         int number = DEFAULT_PORT;
         if (port != null) {
             try {
@@ -63,16 +61,12 @@ public record ServerAddress(String host, int port) {
             } catch (NumberFormatException e) {
                 throw invalid(text);
             }
-            if (number < 1 || number > 65535) {
-                throw new CommandLine.TypeConversionException(
-                        "'" + text + "': the port must be between 1 and 65535");
-            }
         }
-        return new ServerAddress(host, number);
+        return new ServerAddress(host, number); // checks the host is there and the port in range
     }
 
-    private static CommandLine.TypeConversionException invalid(String text) {
-        return new CommandLine.TypeConversionException(
+    private static IllegalArgumentException invalid(String text) {
+        return new IllegalArgumentException(
                 "'" + text + "' is not HOST:PORT (for example localhost:5050 or [::1]:5050)");
     }
 }

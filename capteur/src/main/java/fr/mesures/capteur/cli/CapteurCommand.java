@@ -2,6 +2,7 @@ package fr.mesures.capteur.cli;
 
 import fr.mesures.capteur.CapteurFleet;
 import fr.mesures.capteur.CapteurSettings;
+import fr.mesures.capteur.ServerAddress;
 import fr.mesures.capteur.network.Backoff;
 import fr.mesures.capteur.source.LimitedSource;
 import fr.mesures.capteur.source.ReplayedTemperatures;
@@ -52,7 +53,7 @@ public final class CapteurCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
-    @Option(names = "--server", paramLabel = "HOST:PORT", converter = ServerAddress.Converter.class,
+    @Option(names = "--server", paramLabel = "HOST:PORT", converter = ServerAddressConverter.class,
             defaultValue = "localhost:" + ServerAddress.DEFAULT_PORT,
             description = "The server [CAPTEUR_SERVER] (default: ${DEFAULT-VALUE}).")
     private ServerAddress server;
@@ -199,7 +200,7 @@ public final class CapteurCommand implements Callable<Integer> {
         // The settings and sources check their own values; a bad one is the person's mistake, so it is reported as
         // bad usage (one line, exit 2) rather than checked here a second time.
         try {
-            settings = CapteurSettings.builder(server.host(), server.port())
+            settings = CapteurSettings.builder(server)
                     .interval(interval)
                     .maxUnacked(maxUnacked)
                     .connectTimeout(connectTimeout)

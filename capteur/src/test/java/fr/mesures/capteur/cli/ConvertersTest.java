@@ -3,6 +3,7 @@ package fr.mesures.capteur.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import fr.mesures.capteur.ServerAddress;
 import fr.mesures.serveur.ServeurSettings;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -27,12 +28,13 @@ class ConvertersTest {
 
     @Test
     void serverAddressesTakeHostsPortsAndIpv6() {
-        assertThat(ServerAddress.parse("localhost:5050")).isEqualTo(new ServerAddress("localhost", 5050));
-        assertThat(ServerAddress.parse("10.0.0.1")).isEqualTo(new ServerAddress("10.0.0.1", 5050));
-        assertThat(ServerAddress.parse("[::1]:6000")).isEqualTo(new ServerAddress("::1", 6000));
-        assertThat(ServerAddress.parse("[::1]:6000").toString()).isEqualTo("[::1]:6000");
+        var converter = new ServerAddressConverter();
+        assertThat(converter.convert("localhost:5050")).isEqualTo(new ServerAddress("localhost", 5050));
+        assertThat(converter.convert("10.0.0.1")).isEqualTo(new ServerAddress("10.0.0.1", 5050));
+        assertThat(converter.convert("[::1]:6000")).isEqualTo(new ServerAddress("::1", 6000));
+        assertThat(converter.convert("[::1]:6000").toString()).isEqualTo("[::1]:6000");
         for (String bad : new String[] {"host:", ":5050", "host:0", "host:70000", "host:port", "::1", "[::1"}) {
-            assertThatThrownBy(() -> ServerAddress.parse(bad)).as(bad)
+            assertThatThrownBy(() -> converter.convert(bad)).as(bad)
                     .isInstanceOf(CommandLine.TypeConversionException.class);
         }
     }
