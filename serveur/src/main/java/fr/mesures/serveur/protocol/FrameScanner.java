@@ -13,8 +13,8 @@ import java.util.Arrays;
  * end without being kept. A raw newline inside a string cannot be valid JSON, so it ends the broken value there,
  * which lets a line-oriented client recover from an unterminated string.
  *
- * <p>Memory per connection is the part of one value that has arrived (at most the maximum value size). One
- * scanner per connection, used by the selector thread only.
+ * <p>Memory per connection is the part of one value that has arrived (under the maximum value size; the carry
+ * array holding it may grow to twice that). One scanner per connection, used by the selector thread only.
  */
 public final class FrameScanner {
 
