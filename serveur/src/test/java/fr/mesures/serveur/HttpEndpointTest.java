@@ -48,14 +48,14 @@ class HttpEndpointTest {
             assertThat(metrics.headers().firstValue("Content-Type")).hasValueSatisfying(
                     type -> assertThat(type).startsWith("text/plain").contains("charset=utf-8"));
             String body = metrics.body();
-            assertThat(IngestTest.counter(body, "serveur_readings_received_total")).isEqualTo(1);
-            assertThat(IngestTest.counter(body, "serveur_readings_stored_total")).isEqualTo(1);
-            assertThat(IngestTest.counter(body, "serveur_readings_duplicate_total")).isZero();
-            assertThat(IngestTest.counter(body, "serveur_readings_rejected_total{reason=\"missing_field\"}")).isEqualTo(1);
-            assertThat(IngestTest.counter(body, "serveur_connections_total")).isEqualTo(1);
-            assertThat(IngestTest.counter(body, "serveur_queue_readings")).isZero();
-            assertThat(IngestTest.counter(body, "capteur_temperature_celsius{capteur_id=\"salon\"}")).isEqualTo(19.5);
-            assertThat(IngestTest.counter(body, "capteur_last_seen_timestamp_seconds{capteur_id=\"salon\"}"))
+            assertThat(Probe.metric(body, "serveur_readings_received_total")).isEqualTo(1);
+            assertThat(Probe.metric(body, "serveur_readings_stored_total")).isEqualTo(1);
+            assertThat(Probe.metric(body, "serveur_readings_duplicate_total")).isZero();
+            assertThat(Probe.metric(body, "serveur_readings_rejected_total", "reason", "missing_field")).isEqualTo(1);
+            assertThat(Probe.metric(body, "serveur_connections_total")).isEqualTo(1);
+            assertThat(Probe.metric(body, "serveur_queue_readings")).isZero();
+            assertThat(Probe.metric(body, "capteur_temperature_celsius", "capteur_id", "salon")).isEqualTo(19.5);
+            assertThat(Probe.metric(body, "capteur_last_seen_timestamp_seconds", "capteur_id", "salon"))
                     .isCloseTo(System.currentTimeMillis() / 1000.0, org.assertj.core.data.Offset.offset(60.0));
             assertThat(body).contains("serveur_connections_active ", "serveur_store_commit_seconds_count ",
                     "serveur_store_commit_seconds_sum ", "jvm_memory_used_bytes", "process_cpu_usage",
@@ -115,7 +115,7 @@ class HttpEndpointTest {
             broken.set(false);
             assertThat(client.untilAck(2)).last().isEqualTo(new Reply.Ack(2));
             assertThat(get(serveur.httpPort(), "/health").statusCode()).isEqualTo(200);
-            assertThat(IngestTest.counter(serveur.metrics().scrape(), "serveur_store_failures_total")).isPositive();
+            assertThat(Probe.metric(serveur.metrics().scrape(), "serveur_store_failures_total")).isPositive();
         } finally {
             serveur.close();
         }

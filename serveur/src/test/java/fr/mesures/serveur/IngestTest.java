@@ -1,8 +1,10 @@
 package fr.mesures.serveur;
 
+import static fr.mesures.serveur.TestClient.errorsIn;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import fr.mesures.protocole.Reading;
 import fr.mesures.protocole.Reply;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -13,8 +15,6 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -35,8 +35,9 @@ class IngestTest {
         }
     }
 
+    /** A reading as protocole writes it, the form the sensor client sends. */
     private static String reading(String id, double temperature, long timestamp) {
-        return "{\"capteur_id\":\"" + id + "\",\"temperature\":" + temperature + ",\"timestamp\":" + timestamp + "}\n";
+        return new Reading(id, temperature, timestamp).toJson();
     }
 
     @Test
@@ -133,17 +134,16 @@ class IngestTest {
         assertThat(server.rows("capteur_id = 'good'")).isEqualTo(4);
         assertThat(server.rows()).isEqualTo(4);
 
-        String metrics = server.metrics();
-        assertThat(counter(metrics, "serveur_readings_rejected_total{reason=\"malformed_json\"}")).isEqualTo(3);
-        assertThat(counter(metrics, "serveur_readings_rejected_total{reason=\"wrong_type\"}")).isEqualTo(1);
-        assertThat(counter(metrics, "serveur_readings_rejected_total{reason=\"garbage\"}")).isEqualTo(2);
-        assertThat(counter(metrics, "serveur_readings_rejected_total{reason=\"too_large\"}")).isEqualTo(1);
-        assertThat(counter(metrics, "serveur_readings_rejected_total{reason=\"missing_field\"}")).isEqualTo(2);
-        assertThat(counter(metrics, "serveur_readings_rejected_total{reason=\"out_of_range\"}")).isEqualTo(2);
-        assertThat(counter(metrics, "serveur_readings_rejected_total{reason=\"invalid_id\"}")).isEqualTo(1);
-        assertThat(counter(metrics, "serveur_readings_rejected_total{reason=\"invalid_timestamp\"}")).isEqualTo(1);
-        assertThat(counter(metrics, "serveur_readings_rejected_total{reason=\"truncated\"}")).isEqualTo(1);
-        assertThat(counter(metrics, "serveur_readings_stored_total")).isEqualTo(4);
+        assertThat(server.metric("serveur_readings_rejected_total", "reason", "malformed_json")).isEqualTo(3);
+        assertThat(server.metric("serveur_readings_rejected_total", "reason", "wrong_type")).isEqualTo(1);
+        assertThat(server.metric("serveur_readings_rejected_total", "reason", "garbage")).isEqualTo(2);
+        assertThat(server.metric("serveur_readings_rejected_total", "reason", "too_large")).isEqualTo(1);
+        assertThat(server.metric("serveur_readings_rejected_total", "reason", "missing_field")).isEqualTo(2);
+        assertThat(server.metric("serveur_readings_rejected_total", "reason", "out_of_range")).isEqualTo(2);
+        assertThat(server.metric("serveur_readings_rejected_total", "reason", "invalid_id")).isEqualTo(1);
+        assertThat(server.metric("serveur_readings_rejected_total", "reason", "invalid_timestamp")).isEqualTo(1);
+        assertThat(server.metric("serveur_readings_rejected_total", "reason", "truncated")).isEqualTo(1);
+        assertThat(server.metric("serveur_readings_stored_total")).isEqualTo(4);
     }
 
     @Test
@@ -171,8 +171,8 @@ class IngestTest {
             assertThat(errorsIn(second.untilAck(3))).isEmpty();
         }
         assertThat(server.rows()).isEqualTo(1);
-        assertThat(counter(server.metrics(), "serveur_readings_duplicate_total")).isEqualTo(2);
-        assertThat(counter(server.metrics(), "serveur_readings_stored_total")).isEqualTo(1);
+        assertThat(server.metric("serveur_readings_duplicate_total")).isEqualTo(2);
+        assertThat(server.metric("serveur_readings_stored_total")).isEqualTo(1);
     }
 
     @Test
@@ -215,21 +215,12 @@ class IngestTest {
         server = RunningServeur.sqlite(dir);
         int bad = 50_000;
         List<Reply> replies;
-        try (var socket = new java.net.Socket()) {
-            socket.setReceiveBufferSize(4096);
-            socket.connect(new java.net.InetSocketAddress("127.0.0.1", server.port()));
-            socket.getOutputStream().write((Reply.ACKS_REQUEST + "x\n".repeat(bad)).getBytes(StandardCharsets.UTF_8));
+        try (var client = TestClient.connectWithReceiveBuffer(server.port(), 4096)) {
+            client.requestAcks().send("x\n".repeat(bad));
             // Not reading while the server works through 50,000 errors (about 6 MB of error lines).
             await().atMost(Duration.ofSeconds(20))
-                    .until(() -> counter(server.metrics(), "serveur_readings_rejected_total{reason=\"garbage\"}") == bad);
-            socket.shutdownOutput();
-            replies = new ArrayList<>();
-            var in = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(),
-                    StandardCharsets.UTF_8));
-            String line;
-            while ((line = in.readLine()) != null) {
-                replies.add(Reply.parse(line));
-            }
+                    .until(() -> server.metric("serveur_readings_rejected_total", "reason", "garbage") == bad);
+            replies = client.finish();
         }
         long sent = replies.stream().filter(r -> r instanceof Reply.Error e && e.index() > 0).count();
         long dropped = replies.stream().filter(r -> r instanceof Reply.Error e && e.dropped() > 0)
@@ -237,7 +228,7 @@ class IngestTest {
         assertThat(dropped).isPositive();
         assertThat(sent + dropped).isEqualTo(bad);
         assertThat(replies).last().isEqualTo(new Reply.Ack(bad + 1));
-        assertThat(counter(server.metrics(), "serveur_replies_dropped_total")).isEqualTo(dropped);
+        assertThat(server.metric("serveur_replies_dropped_total")).isEqualTo(dropped);
     }
 
     @Test
@@ -284,7 +275,7 @@ class IngestTest {
                 client.close();
             }
         }
-        assertThat(counter(server.metrics(), "serveur_connections_refused_total")).isEqualTo(1);
+        assertThat(server.metric("serveur_connections_refused_total")).isEqualTo(1);
     }
 
     @Test
@@ -306,7 +297,7 @@ class IngestTest {
             busy.send(reading("busy", 1, 13));
             assertThat(busy.untilAck(14)).last().isEqualTo(new Reply.Ack(14));
         }
-        assertThat(counter(server.metrics(), "serveur_connections_idle_closed_total")).isEqualTo(1);
+        assertThat(server.metric("serveur_connections_idle_closed_total")).isEqualTo(1);
     }
 
     @Test
@@ -335,18 +326,7 @@ class IngestTest {
         server = null;
     }
 
-    /** The error lines among replies; acks in between may be coalesced or not, as the protocol allows. */
-    static List<Reply> errorsIn(List<Reply> replies) {
-        return replies.stream().filter(r -> r instanceof Reply.Error).toList();
-    }
-
     private static void write(ByteArrayOutputStream stream, String text) {
         stream.writeBytes(text.getBytes(StandardCharsets.UTF_8));
-    }
-
-    static double counter(String scrape, String series) {
-        Matcher m = Pattern.compile("^" + Pattern.quote(series) + " (\\S+)$", Pattern.MULTILINE).matcher(scrape);
-        assertThat(m.find()).as("series %s in%n%s", series, scrape).isTrue();
-        return Double.parseDouble(m.group(1));
     }
 }

@@ -1,11 +1,6 @@
 package fr.mesures.serveur;
 
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.function.UnaryOperator;
 
 /** A {@link ServeurTCP} on an ephemeral loopback port with its store in a test's folder. */
@@ -39,17 +34,9 @@ final class RunningServeur implements AutoCloseable {
         return TestClient.connect(port());
     }
 
-    /** Rows in {@code mesures}, read through a connection of its own, as any other reader would. */
+    /** Rows in {@code mesures} matching {@code where}; see {@link Probe#rows}. */
     long rows(String where) {
-        try (Connection db = DriverManager.getConnection("jdbc:sqlite:" + store);
-                Statement statement = db.createStatement();
-                ResultSet result = statement.executeQuery("SELECT count(*) FROM mesures"
-                        + (where.isEmpty() ? "" : " WHERE " + where))) {
-            result.next();
-            return result.getLong(1);
-        } catch (SQLException e) {
-            throw new IllegalStateException(e);
-        }
+        return Probe.rows(store, where);
     }
 
     long rows() {
@@ -58,6 +45,11 @@ final class RunningServeur implements AutoCloseable {
 
     String metrics() {
         return serveur.metrics().scrape();
+    }
+
+    /** A metric summed over the series with these labels; see {@link Probe#metric}. */
+    double metric(String name, String... labelValuePairs) {
+        return Probe.metric(metrics(), name, labelValuePairs);
     }
 
     @Override

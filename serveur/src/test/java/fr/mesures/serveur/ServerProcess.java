@@ -68,6 +68,11 @@ final class ServerProcess implements AutoCloseable {
                 .mapToLong(ProcessHandle::pid).findFirst().orElse(process.pid());
     }
 
+    /** A metric of the server's {@code /metrics}, summed over the series with these labels; see {@link Probe#metric}. */
+    double metric(String name, String... labelValuePairs) {
+        return Probe.metric(Probe.scrape(httpPort), name, labelValuePairs);
+    }
+
     /** SIGTERM to the JVM, as a service manager would send it; a wrapper ends with it. */
     @Override
     public void close() throws InterruptedException {

@@ -11,8 +11,14 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
-/** A plain blocking TCP client speaking the protocol by hand, as a third-party client would. */
+/**
+ * A plain blocking TCP client. Tests write the values' bytes themselves, as a third-party client would; replies
+ * are read with protocole's {@link Reply#parse}, and every read gives up after {@link #READ_TIMEOUT_MILLIS}, so a
+ * server that stops answering fails the test instead of hanging it.
+ */
 final class TestClient implements AutoCloseable {
+
+    static final int READ_TIMEOUT_MILLIS = 20_000;
 
     private final Socket socket;
     private final OutputStream out;
@@ -25,10 +31,28 @@ final class TestClient implements AutoCloseable {
     }
 
     static TestClient connect(int port) throws IOException {
+        return connect(new Socket(), port);
+    }
+
+    /**
+     * A client whose receive buffer is asked to be {@code bytes}, for tests of a client that does not read: the
+     * size is set before connecting because TCP agrees on its window scale during the handshake.
+     */
+    static TestClient connectWithReceiveBuffer(int port, int bytes) throws IOException {
         var socket = new Socket();
-        socket.connect(new InetSocketAddress("127.0.0.1", port), 5_000);
-        socket.setSoTimeout(20_000);
-        return new TestClient(socket);
+        socket.setReceiveBufferSize(bytes);
+        return connect(socket, port);
+    }
+
+    private static TestClient connect(Socket socket, int port) throws IOException {
+        try {
+            socket.connect(new InetSocketAddress("127.0.0.1", port), 5_000);
+            socket.setSoTimeout(READ_TIMEOUT_MILLIS);
+            return new TestClient(socket);
+        } catch (IOException e) {
+            socket.close();
+            throw e;
+        }
     }
 
     TestClient send(String text) throws IOException {
@@ -64,6 +88,19 @@ final class TestClient implements AutoCloseable {
         throw new IOException("connection ended before ack " + n + "; got " + replies);
     }
 
+    /** The first error line, after any acks. */
+    Reply.Error untilError() throws IOException {
+        var acks = new ArrayList<Reply>();
+        Reply reply;
+        while ((reply = next()) != null) {
+            if (reply instanceof Reply.Error error) {
+                return error;
+            }
+            acks.add(reply);
+        }
+        throw new IOException("connection ended before an error line; got " + acks);
+    }
+
     /** Says "done sending" and collects every reply until the server closes. */
     List<Reply> finish() throws IOException {
         socket.shutdownOutput();
@@ -77,6 +114,11 @@ final class TestClient implements AutoCloseable {
 
     Socket socket() {
         return socket;
+    }
+
+    /** The error lines among replies; acks in between may be coalesced or not, as the protocol allows. */
+    static List<Reply> errorsIn(List<Reply> replies) {
+        return replies.stream().filter(r -> r instanceof Reply.Error).toList();
     }
 
     @Override
