@@ -119,7 +119,7 @@ public class Capteur {
     }
 
     /** How many replayed samples were skipped because their time was not after the previous one. */
-    public long outOfOrderSkipped() {
+    protected final long outOfOrderSkipped() {
         return outOfOrder;
     }
 

@@ -2,7 +2,6 @@ package fr.mesures.capteur;
 
 import fr.mesures.capteur.network.EventLoop;
 import fr.mesures.capteur.source.TemperatureSource;
-import fr.mesures.protocole.Reading;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -154,10 +153,6 @@ public final class CapteurFleet implements AutoCloseable {
         return connectionFailures.sum();
     }
 
-    public int size() {
-        return capteurs.size();
-    }
-
     /** Gives up on whatever is not delivered and ends the loop thread. */
     @Override
     public void close() {
@@ -175,22 +170,22 @@ public final class CapteurFleet implements AutoCloseable {
     /** Called on the loop thread by every sensor. */
     private final class Listener implements CapteurTCP.Listener {
         @Override
-        public void acknowledged(CapteurTCP capteur, int readings) {
+        public void acknowledged(int readings) {
             acknowledged.add(readings);
         }
 
         @Override
-        public void rejected(CapteurTCP capteur, Reading reading, String reason) {
+        public void rejected() {
             rejected.increment();
         }
 
         @Override
-        public void dropped(CapteurTCP capteur) {
+        public void dropped() {
             dropped.increment();
         }
 
         @Override
-        public void connectionFailed(CapteurTCP capteur) {
+        public void connectionFailed() {
             connectionFailures.increment();
         }
 

@@ -38,19 +38,22 @@ import org.slf4j.LoggerFactory;
  */
 public class CapteurTCP extends Capteur {
 
-    /** What a sensor reports to whoever runs it. Called on the loop thread; must not block. */
+    /**
+     * What a sensor reports to whoever runs it: counts (the sensor logs the details itself). Called on the loop
+     * thread; must not block.
+     */
     public interface Listener {
-        default void acknowledged(CapteurTCP capteur, int readings) {
+        default void acknowledged(int readings) {
         }
 
-        default void rejected(CapteurTCP capteur, Reading reading, String reason) {
+        default void rejected() {
         }
 
-        default void dropped(CapteurTCP capteur) {
+        default void dropped() {
         }
 
         /** A connection attempt failed or a connection was lost; the sensor will try again. */
-        default void connectionFailed(CapteurTCP capteur) {
+        default void connectionFailed() {
         }
 
         /** The sensor is done: its source ended or it was stopped, and nothing is left to deliver (or it gave up). */
@@ -224,7 +227,7 @@ public class CapteurTCP extends Capteur {
     private void keep(Reading reading) {
         produced++;
         if (unacked.add(reading)) {
-            listener.dropped(this);
+            listener.dropped();
             long now = loop.now();
             if (lastDropLog == Long.MIN_VALUE || now - lastDropLog >= DROP_LOG_PERIOD_MILLIS) {
                 lastDropLog = now;
@@ -270,9 +273,11 @@ public class CapteurTCP extends Capteur {
         closeConnection();
         source().close();
         long dropped = unacked.dropped();
-        if (dropped > 0 || rejected > 0) {
-            log.warn("capteur {}: finished; {} readings acknowledged, {} rejected by the server, {} dropped",
-                    id(), acknowledged, rejected, dropped);
+        long outOfOrder = outOfOrderSkipped();
+        if (dropped > 0 || rejected > 0 || outOfOrder > 0) {
+            log.warn("capteur {}: finished; {} readings acknowledged, {} rejected by the server, {} dropped,"
+                    + " {} replayed samples skipped for not being after the previous one", id(), acknowledged,
+                    rejected, dropped, outOfOrder);
         } else {
             log.debug("capteur {}: finished; {} readings acknowledged", id(), acknowledged);
         }
@@ -401,7 +406,7 @@ public class CapteurTCP extends Capteur {
         backoff.reset(); // the server works: a later failure starts again from short delays
         if (count > 0) {
             acknowledged += count;
-            listener.acknowledged(this, count);
+            listener.acknowledged(count);
         }
         finishIfDelivered();
         if (state != State.FINISHED && measuring && !ticking) {
@@ -418,7 +423,7 @@ public class CapteurTCP extends Capteur {
                 return;
             }
             rejected++;
-            listener.rejected(this, reading, error.message());
+            listener.rejected();
             if (rejected <= 10 || rejected % 1000 == 0) {
                 log.warn("capteur {}: the server rejected the reading of {} ({} °C): {} ({} rejected so far)", id(),
                         Timestamps.formatIso(reading.timestamp()), reading.temperature(), error.message(), rejected);
@@ -449,7 +454,7 @@ public class CapteurTCP extends Capteur {
             return;
         }
         failuresInARow++;
-        listener.connectionFailed(this);
+        listener.connectionFailed();
         long delay = backoff.nextDelayMillis();
         if (failuresInARow == 1 && loop.connectionLog().allow(loop.now())) {
             log.warn("capteur {}: {}; {} readings not acknowledged ({} to send again), retrying in {} ms", id(),
@@ -494,18 +499,6 @@ public class CapteurTCP extends Capteur {
 
     public long produced() {
         return produced;
-    }
-
-    public long acknowledgedCount() {
-        return acknowledged;
-    }
-
-    public long rejectedCount() {
-        return rejected;
-    }
-
-    public long droppedCount() {
-        return unacked.dropped();
     }
 
     /** Readings still held when the sensor gave up. */

@@ -129,11 +129,6 @@ public final class CapteurCommand implements Callable<Integer> {
         this(System.in, System.getenv());
     }
 
-    /** @param stdin what {@code --source stdin} reads */
-    public CapteurCommand(InputStream stdin) {
-        this(stdin, System.getenv());
-    }
-
     /**
      * @param stdin       what {@code --source stdin} reads
      * @param environment where the {@code CAPTEUR_*} variables are read

@@ -66,8 +66,4 @@ public final class Backoff {
     public void reset() {
         failures = 0;
     }
-
-    public int failures() {
-        return failures;
-    }
 }

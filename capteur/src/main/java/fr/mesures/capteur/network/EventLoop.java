@@ -129,10 +129,6 @@ public final class EventLoop implements AutoCloseable {
         return Thread.currentThread() == thread;
     }
 
-    public Thread thread() {
-        return thread;
-    }
-
     private void run() {
         try {
             flushConnectionLog();

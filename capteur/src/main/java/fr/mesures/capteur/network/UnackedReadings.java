@@ -116,20 +116,12 @@ public final class UnackedReadings {
         return written.size();
     }
 
-    public int waitingCount() {
-        return waiting.size();
-    }
-
     public boolean isEmpty() {
         return waiting.isEmpty() && written.isEmpty();
     }
 
     public boolean isFull() {
         return size() >= capacity;
-    }
-
-    public int capacity() {
-        return capacity;
     }
 
     /** How many readings were dropped because the buffer was full. */
