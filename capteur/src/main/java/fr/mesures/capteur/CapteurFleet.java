@@ -21,8 +21,13 @@ import java.util.function.LongSupplier;
  * <p>Lifecycle: {@link #start} creates the loop and the sensors and starts them; {@link #awaitFinished} waits for
  * all sensors to end on their own (their sources ended and everything was acknowledged); {@link #stop} asks them
  * to stop measuring, waits a little for the last acknowledgements and gives up on the rest; {@link #close} gives
- * up at once and ends the loop thread. The figures are counters shared with the loop thread (the only shared
- * state: they are written by the loop and read by whoever reports on progress, so they are {@link LongAdder}s).
+ * up at once and ends the loop thread.
+ *
+ * <p>Shared with the loop thread, which writes them while other threads read them: the counters updated at every
+ * acknowledgement, rejection, drop or connection failure ({@link LongAdder}s, cheap to add to often);
+ * {@code produced} and {@code abandoned}, added to once per sensor when it finishes ({@link AtomicLong}s); and the
+ * {@link CountDownLatch} of sensors not finished, which {@link #awaitFinished} waits on. The list of sensors is
+ * never changed after construction; the sensors' own state is the loop thread's alone.
  */
 public final class CapteurFleet implements AutoCloseable {
 
