@@ -205,14 +205,16 @@ class IngestTest {
                     sent++;
                 }
                 client.send(text.toString());
-                Reply reply;
                 // Check every ack as it arrives, not only the last: each must already be true in the database.
-                while ((reply = client.next()) instanceof Reply.Ack ack) {
-                    assertThat(server.rows("capteur_id = 'acked'")).isGreaterThanOrEqualTo(ack.count() - 1);
-                    if (ack.count() == sent) {
-                        break;
-                    }
+                long acked = 0;
+                while (acked < sent) {
+                    Reply reply = client.next();
+                    assertThat(reply).as("the reply after ack %d of %d values", acked, sent)
+                            .isInstanceOf(Reply.Ack.class);
+                    acked = ((Reply.Ack) reply).count();
+                    assertThat(server.rows("capteur_id = 'acked'")).isGreaterThanOrEqualTo(acked - 1);
                 }
+                assertThat(acked).as("the last ack of round %d", round).isEqualTo(sent);
             }
         }
     }
