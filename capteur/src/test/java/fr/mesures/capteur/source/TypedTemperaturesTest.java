@@ -48,6 +48,5 @@ class TypedTemperaturesTest {
             assertThat(seen.get(i)).isEqualTo(i + 0.5);
         }
         assertThat(wakeUps.get()).isPositive();
-        assertThat(source.selfPaced()).isTrue();
     }
 }
