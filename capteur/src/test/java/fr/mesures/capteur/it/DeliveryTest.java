@@ -3,11 +3,19 @@ package fr.mesures.capteur.it;
 import static fr.mesures.capteur.it.Commands.capteur;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import fr.mesures.capteur.CapteurFleet;
+import fr.mesures.capteur.CapteurSettings;
+import fr.mesures.capteur.source.LimitedSource;
+import fr.mesures.capteur.source.SimulatedTemperatures;
 import fr.mesures.serveur.ServeurSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 import java.util.stream.IntStream;
+import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -74,18 +82,31 @@ class DeliveryTest {
 
     @Test
     @Timeout(60)
-    void asFastAsPossibleNeverStampsAReadingInTheFuture() throws Exception {
-        try (var server = InProcessServer.start(dir.resolve("mesures.db"))) {
-            long before = System.currentTimeMillis();
-            int code = capteur("--server", server.address(), "--id", "vite", "--count", "1500", "--interval", "0",
-                    "--give-up-after", "50s");
-            long after = System.currentTimeMillis();
+    void asFastAsPossibleNeverStampsAReadingAheadOfItsClock() throws Exception {
+        // A clock that moves one millisecond every second time it is read: the sensor could make readings twice as
+        // fast as it moves, so one that stamped "previous + 1 ms" instead of waiting for the clock would run ahead.
+        long t = 1_764_000_000_000L;
+        AtomicLong reads = new AtomicLong();
+        AtomicLong lastRead = new AtomicLong();
+        LongSupplier clock = () -> {
+            long now = t + reads.getAndIncrement() / 2;
+            lastRead.set(now);
+            return now;
+        };
+        int n = 500;
+        try (var server = InProcessServer.start(dir.resolve("mesures.db"));
+             var fleet = CapteurFleet.startWithClocks(List.of("vite"),
+                     i -> new LimitedSource(new SimulatedTemperatures(1), n),
+                     CapteurSettings.builder("127.0.0.1", server.port()).interval(Duration.ZERO).build(),
+                     i -> clock)) {
 
-            assertThat(code).isZero();
+            assertThat(fleet.awaitFinished(Duration.ofSeconds(50))).isTrue();
+            assertThat(fleet.outcome().exitCode()).as(fleet.outcome().toString()).isZero();
             List<Long> timestamps = server.mesures().timestamps("vite");
-            assertThat(timestamps).hasSize(1500);
-            assertThat(timestamps.get(0)).isGreaterThanOrEqualTo(before);
-            assertThat(timestamps.get(timestamps.size() - 1)).isLessThanOrEqualTo(after);
+            // One reading per millisecond of the clock, none lost, none sharing a key...
+            assertThat(timestamps).isEqualTo(LongStream.range(t, t + n).boxed().toList());
+            // ...and the last no later than the clock when it was made (the sensor reads it no more after that).
+            assertThat(timestamps.get(n - 1)).isLessThanOrEqualTo(lastRead.get());
         }
     }
 
