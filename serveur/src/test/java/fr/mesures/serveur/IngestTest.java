@@ -5,13 +5,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import fr.mesures.protocole.Reading;
+import fr.mesures.protocole.RejectReason;
 import fr.mesures.protocole.Reply;
+import fr.mesures.serveur.protocol.Replies;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -80,77 +84,108 @@ class IngestTest {
                 .as("sensors without exactly %d rows", perConnection).isZero();
     }
 
+    /** A value the server must reject: the batch element it names (0: the value), the reason, a phrase said. */
+    private record Bad(byte[] bytes, int element, RejectReason reason, String says) {
+        Bad(String text, int element, RejectReason reason, String says) {
+            this(text.getBytes(StandardCharsets.UTF_8), element, reason, says);
+        }
+    }
+
     @Test
     void badInputCostsOnlyItsOwnValueAndEachReasonIsCounted() throws Exception {
         server = RunningServeur.start(dir.resolve("mesures.db"), "sqlite:", b -> b.maxMessageBytes(1024));
-        var stream = new ByteArrayOutputStream();
-        List<String> expected = new ArrayList<>();
-        // value 1: the acks request
-        write(stream, "{\"acks\": true}\n");
-        write(stream, reading("good", 1, 1));                                                  // 2
-        write(stream, "{\"capteur_id\": \"x\", \"temperature\": }\n");                         // 3
-        expected.add("3:0:malformed JSON");
-        write(stream, reading("good", 2, 2));                                                  // 4
-        write(stream, "{\"capteur_id\": \"x\", \"temperature\": \"hot\"}\n");                  // 5
-        expected.add("5:0:temperature must be a number, got a string");
-        write(stream, "this is not json at all\n");                                           // 6
-        expected.add("6:0:garbage");
-        write(stream, "{\"capteur_id\": \"x\", \"temperature\": 1, \"pad\": \"" + "y".repeat(2000) + "\"}\n"); // 7
-        expected.add("7:0:larger than the maximum of 1024 bytes");
-        write(stream, "[" + reading("good", 3, 3).trim() + ",{\"capteur_id\":\"x\"}]\n");    // 8
-        expected.add("8:2:element 2: temperature is missing");
-        write(stream, "{\"capteur_id\": \"x\", \"temperature\": -300}\n");                     // 9
-        expected.add("9:0:below absolute zero");
-        write(stream, "{\"capteur_id\": \"bad id!\", \"temperature\": 1}\n");                  // 10
-        expected.add("10:0:capteur_id may only contain");
-        write(stream, "{\"capteur_id\": \"x\", \"temperature\": 1, \"timestamp\": \"noon\"}\n"); // 11
-        expected.add("11:0:not an ISO-8601 time");
-        write(stream, "{\"temperature\": 1}\n");                                               // 12
-        expected.add("12:0:capteur_id is missing");
-        stream.write(new byte[] {0, 0, 0, '\n'});                                              // 13
-        expected.add("13:0:garbage");
         byte[] badUtf8 = "{\"capteur_id\": \"x\", \"temperature\": 1, \"note\": \"\u00e9\"}\n"
                 .getBytes(StandardCharsets.UTF_8);
         badUtf8[badUtf8.length - 4] = (byte) 0xFF;
-        stream.write(badUtf8);                                                                 // 14
-        expected.add("14:0:malformed JSON");
-        write(stream, "{\"capteur_id\": \"x\", \"temperature\": 1e999}\n");                     // 15
-        expected.add("15:0:too large to be a finite number");
-        write(stream, "{\"capteur_id\": \"x, \"temperature\": 1}\n");                          // 16
-        expected.add("16:0:a string is not closed before the end of the line");
-        write(stream, reading("good", 4, 4));                                                  // 17
-        write(stream, "{\"capteur_id\": \"good\", \"temper");                                  // 18: cut by the end
-        expected.add("18:0:in the middle of a value");
+        // The object is one level, so 64 arrays inside it nest 65 deep, one more than the decoder allows.
+        String tooDeep = "{\"capteur_id\": \"x\", \"temperature\": 1, \"deep\": "
+                + "[".repeat(64) + "]".repeat(64) + "}\n";
+        List<Bad> bad = List.of(
+                new Bad("{\"capteur_id\": \"x\", \"temperature\": }\n", 0, RejectReason.MALFORMED_JSON,
+                        "malformed JSON"),
+                new Bad("{\"capteur_id\": \"x\", \"temperature\": \"hot\"}\n", 0, RejectReason.WRONG_TYPE,
+                        "temperature must be a number, got a string"),
+                new Bad("this is not json at all\n", 0, RejectReason.GARBAGE, "garbage"),
+                new Bad("{\"capteur_id\": \"x\", \"temperature\": 1, \"pad\": \"" + "y".repeat(2000) + "\"}\n", 0,
+                        RejectReason.TOO_LARGE, "larger than the maximum of 1024 bytes"),
+                // Element 1 of each batch is a good reading: only element 2 is lost.
+                new Bad("[" + reading("batch", 1, 1).trim() + ",{\"capteur_id\":\"x\"}]\n", 2,
+                        RejectReason.MISSING_FIELD, "element 2: temperature is missing"),
+                new Bad("[" + reading("batch", 2, 2).trim() + ",\"x\"]\n", 2, RejectReason.NOT_A_READING,
+                        "element 2 must be a JSON object (a reading), got a string"),
+                new Bad("{\"capteur_id\": \"x\", \"temperature\": -300}\n", 0, RejectReason.OUT_OF_RANGE,
+                        "below absolute zero"),
+                new Bad("{\"capteur_id\": \"bad id!\", \"temperature\": 1}\n", 0, RejectReason.INVALID_ID,
+                        "capteur_id may only contain"),
+                new Bad("{\"capteur_id\": \"x\", \"temperature\": 1, \"timestamp\": \"noon\"}\n", 0,
+                        RejectReason.INVALID_TIMESTAMP, "not an ISO-8601 time"),
+                new Bad("{\"temperature\": 1}\n", 0, RejectReason.MISSING_FIELD, "capteur_id is missing"),
+                new Bad(new byte[] {0, 0, 0, '\n'}, 0, RejectReason.GARBAGE, "garbage"),
+                new Bad(badUtf8, 0, RejectReason.MALFORMED_JSON, "malformed JSON"),
+                new Bad("{\"capteur_id\": \"x\", \"temperature\": 1e999}\n", 0, RejectReason.OUT_OF_RANGE,
+                        "too large to be a finite number"),
+                new Bad("{\"capteur_id\": \"x, \"temperature\": 1}\n", 0, RejectReason.MALFORMED_JSON,
+                        "a string is not closed before the end of the line"),
+                new Bad("{\"capteur_id\": \"x\", \"temperature\": 1, \"temperature\": 2}\n", 0,
+                        RejectReason.MALFORMED_JSON, "the field temperature is given twice"),
+                new Bad(tooDeep, 0, RejectReason.MALFORMED_JSON, "nesting depth"));
+        // Cut by the end of the stream, so it can only come last.
+        var truncated = new Bad("{\"capteur_id\": \"good\", \"temper", 0, RejectReason.TRUNCATED,
+                "in the middle of a value");
+
+        // Value 1 asks for acks; then each bad value, each followed by a good reading, so that a bad value
+        // swallowing the next one shows as a missing row. The server keeps at most Replies.MAX_ERROR_LINES error
+        // lines for a client (it counts the rest as dropped), so the values go in two halves, the second once the
+        // first is acknowledged.
+        var firstHalf = new ByteArrayOutputStream();
+        var secondHalf = new ByteArrayOutputStream();
+        firstHalf.writeBytes(Reply.ACKS_REQUEST.getBytes(StandardCharsets.UTF_8));
+        List<String> expected = new ArrayList<>();
+        long index = 1;
+        long endOfFirstHalf = 0;
+        for (int k = 0; k < bad.size(); k++) {
+            var stream = k < bad.size() / 2 ? firstHalf : secondHalf;
+            stream.writeBytes(bad.get(k).bytes());
+            expected.add(++index + ":" + bad.get(k).element());
+            stream.writeBytes(reading("good", k, 1_000 + k).getBytes(StandardCharsets.UTF_8));
+            index++;
+            if (stream == firstHalf) {
+                endOfFirstHalf = index;
+            }
+        }
+        secondHalf.writeBytes(truncated.bytes());
+        expected.add(++index + ":0");
+        List<Bad> rejected = new ArrayList<>(bad);
+        rejected.add(truncated);
+        assertThat(bad.size() - bad.size() / 2 + 1).as("error lines in the second half")
+                .isLessThanOrEqualTo(Replies.MAX_ERROR_LINES);
 
         List<Reply> replies;
         try (var client = server.connect()) {
-            client.send(stream.toByteArray());
-            replies = client.finish();
+            replies = new ArrayList<>(client.send(firstHalf.toByteArray()).untilAck(endOfFirstHalf));
+            client.send(secondHalf.toByteArray());
+            replies.addAll(client.finish());
         }
-        List<String> errors = new ArrayList<>();
-        for (Reply reply : errorsIn(replies)) {
-            var error = (Reply.Error) reply;
-            errors.add(error.index() + ":" + error.element() + ":" + error.message());
+        List<Reply> errors = errorsIn(replies);
+        assertThat(errors).extracting(r -> ((Reply.Error) r).index() + ":" + ((Reply.Error) r).element())
+                .as("index:element of each error line").containsExactlyElementsOf(expected);
+        for (int i = 0; i < rejected.size(); i++) {
+            assertThat(((Reply.Error) errors.get(i)).message()).as("error line %d", i + 1)
+                    .contains(rejected.get(i).says());
         }
-        assertThat(errors).hasSameSizeAs(expected);
-        for (int i = 0; i < expected.size(); i++) {
-            String[] want = expected.get(i).split(":", 3);
-            assertThat(errors.get(i)).startsWith(want[0] + ":" + want[1] + ":").contains(want[2]);
-        }
-        assertThat(replies).last().isEqualTo(new Reply.Ack(18));
-        assertThat(server.rows("capteur_id = 'good'")).isEqualTo(4);
-        assertThat(server.rows()).isEqualTo(4);
+        assertThat(replies).last().isEqualTo(new Reply.Ack(index));
+        assertThat(server.rows("capteur_id = 'good'")).isEqualTo(bad.size());
+        assertThat(server.rows("capteur_id = 'batch'")).isEqualTo(2);
+        assertThat(server.rows()).isEqualTo(bad.size() + 2);
 
-        assertThat(server.metric("serveur_readings_rejected_total", "reason", "malformed_json")).isEqualTo(3);
-        assertThat(server.metric("serveur_readings_rejected_total", "reason", "wrong_type")).isEqualTo(1);
-        assertThat(server.metric("serveur_readings_rejected_total", "reason", "garbage")).isEqualTo(2);
-        assertThat(server.metric("serveur_readings_rejected_total", "reason", "too_large")).isEqualTo(1);
-        assertThat(server.metric("serveur_readings_rejected_total", "reason", "missing_field")).isEqualTo(2);
-        assertThat(server.metric("serveur_readings_rejected_total", "reason", "out_of_range")).isEqualTo(2);
-        assertThat(server.metric("serveur_readings_rejected_total", "reason", "invalid_id")).isEqualTo(1);
-        assertThat(server.metric("serveur_readings_rejected_total", "reason", "invalid_timestamp")).isEqualTo(1);
-        assertThat(server.metric("serveur_readings_rejected_total", "reason", "truncated")).isEqualTo(1);
-        assertThat(server.metric("serveur_readings_stored_total")).isEqualTo(4);
+        Map<String, Double> counted = new TreeMap<>();
+        Map<String, Double> wanted = new TreeMap<>();
+        for (RejectReason reason : RejectReason.values()) {
+            counted.put(reason.label(), server.metric("serveur_readings_rejected_total", "reason", reason.label()));
+            wanted.put(reason.label(), (double) rejected.stream().filter(b -> b.reason() == reason).count());
+        }
+        assertThat(counted).as("rejections by reason").isEqualTo(wanted);
+        assertThat(server.metric("serveur_readings_stored_total")).isEqualTo(bad.size() + 2);
     }
 
     @Test
@@ -333,9 +368,5 @@ class IngestTest {
         assertThat(lastAck).isGreaterThan(1);
         assertThat(server.rows()).isEqualTo(lastAck - 1);
         server = null;
-    }
-
-    private static void write(ByteArrayOutputStream stream, String text) {
-        stream.writeBytes(text.getBytes(StandardCharsets.UTF_8));
     }
 }
