@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -17,12 +18,11 @@ class CapteurJarIT {
     @TempDir
     Path dir;
 
-    private Process jar(Path log, String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+    private static Process jar(Path log, Map<String, String> environment, String... args) throws Exception {
+        List<String> arguments = new ArrayList<>(List.of(
                 "-jar", Path.of("target", "capteur.jar").toAbsolutePath().toString()));
-        command.addAll(List.of(args));
-        return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        arguments.addAll(List.of(args));
+        return Java.start(log, environment, arguments);
     }
 
     @Test
@@ -30,7 +30,7 @@ class CapteurJarIT {
     void theJarDeliversItsReadingsAndExits0() throws Exception {
         try (var server = InProcessServer.start(dir.resolve("mesures.db"))) {
             Path log = dir.resolve("capteur.log");
-            Process process = jar(log, "--server", server.address(), "--id", "jar", "--sensors", "3",
+            Process process = jar(log, Map.of(), "--server", server.address(), "--id", "jar", "--sensors", "3",
                     "--count", "10", "--interval", "20ms");
             try {
                 assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
@@ -48,11 +48,7 @@ class CapteurJarIT {
     @Timeout(30)
     void theEnvironmentConfiguresItAndABadValueIsOneLineAndExitCode2() throws Exception {
         Path log = dir.resolve("bad.log");
-        ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java")
-                .toString(), "-jar", Path.of("target", "capteur.jar").toAbsolutePath().toString())
-                .redirectErrorStream(true).redirectOutput(log.toFile());
-        builder.environment().put("CAPTEUR_INTERVAL", "soon");
-        Process process = builder.start();
+        Process process = jar(log, Map.of("CAPTEUR_INTERVAL", "soon"));
         try {
             assertThat(process.waitFor(20, TimeUnit.SECONDS)).isTrue();
             assertThat(process.exitValue()).isEqualTo(2);

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -25,15 +26,10 @@ class ProcessTest {
     Path dir;
 
     private Process capteur(Path log, String... args) throws IOException {
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx128m",
-                "-cp", System.getProperty("java.class.path"), "fr.mesures.capteur.cli.Main"));
-        command.addAll(List.of(args));
-        ProcessBuilder builder = new ProcessBuilder(command)
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.to(log.toFile()));
-        builder.environment().put("CAPTEUR_TEST_LOG_LEVEL", "INFO");
-        return builder.start();
+        List<String> arguments = new ArrayList<>(List.of(
+                "-Xmx128m", "-cp", System.getProperty("java.class.path"), "fr.mesures.capteur.cli.Main"));
+        arguments.addAll(List.of(args));
+        return Java.start(log, Map.of("CAPTEUR_TEST_LOG_LEVEL", "INFO"), arguments);
     }
 
     @Test

@@ -9,6 +9,7 @@ import java.net.Socket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The real server as a separate JVM (its own process, so it can be killed with SIGKILL), listening on 127.0.0.1
@@ -25,14 +26,10 @@ final class ServerProcess implements AutoCloseable {
     }
 
     static ServerProcess start(int port, Path database, Path log) throws IOException, InterruptedException {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process process = new ProcessBuilder(List.of(java, "-Xmx256m",
+        Process process = Java.start(log, Map.of(), List.of("-Xmx256m",
                 "-cp", System.getProperty("java.class.path"), "fr.mesures.serveur.cli.Main",
                 "--bind", "127.0.0.1", "--port", String.valueOf(port), "--http-port", "-1",
-                "--store", "sqlite:" + database))
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-                .start();
+                "--store", "sqlite:" + database));
         ServerProcess server = new ServerProcess(process, port);
         try {
             await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(server::accepting);
