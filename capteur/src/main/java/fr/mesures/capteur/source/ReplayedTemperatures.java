@@ -6,7 +6,6 @@ import com.fasterxml.jackson.dataformat.csv.CsvParser;
 import com.fasterxml.jackson.dataformat.csv.CsvSchema;
 import fr.mesures.protocole.Reading;
 import fr.mesures.protocole.ReadingDecoder;
-import fr.mesures.protocole.ReadingRules;
 import fr.mesures.protocole.RejectReason;
 import fr.mesures.protocole.Timestamps;
 import java.io.BufferedReader;
@@ -34,7 +33,8 @@ import org.slf4j.LoggerFactory;
  * </ul>
  *
  * <p>The sensor replaying the file sends under its own identifier: a {@code capteur_id} in the file is ignored.
- * A line that cannot be read is reported with its number and skipped. The file is read lazily, a line at a time,
+ * A line that cannot be read, or whose temperature the protocol refuses whatever the server
+ * ({@link Temperatures}), is reported with its number and skipped. The file is read lazily, a line at a time,
  * so a file of any size replays in constant memory.
  */
 public final class ReplayedTemperatures implements TemperatureSource {
@@ -133,7 +133,8 @@ public final class ReplayedTemperatures implements TemperatureSource {
     private static final class NdjsonRows implements Rows, ReadingDecoder.Sink {
         private final BufferedReader reader;
         private final Path file;
-        private final ReadingDecoder decoder = new ReadingDecoder(ReadingRules.DEFAULT);
+        // The protocol's own decoder, with the rules every source applies: no maximum below the server's.
+        private final ReadingDecoder decoder = new ReadingDecoder(Temperatures.RULES);
         private ArrayDeque<Sample> into;
         private long lineNumber;
 
@@ -253,16 +254,7 @@ public final class ReplayedTemperatures implements TemperatureSource {
             if (row.length <= temperatureColumn || row[temperatureColumn].isEmpty()) {
                 throw new IllegalArgumentException("no temperature");
             }
-            String text = row[temperatureColumn];
-            double celsius;
-            try {
-                celsius = Double.parseDouble(frenchDecimals ? text.replace(',', '.') : text);
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("temperature '" + text + "' is not a number");
-            }
-            if (!Double.isFinite(celsius)) {
-                throw new IllegalArgumentException("temperature '" + text + "' is not a finite number");
-            }
+            double celsius = Temperatures.parse(row[temperatureColumn], frenchDecimals);
             long timestamp = Reading.NO_TIMESTAMP;
             if (timestampColumn >= 0 && row.length > timestampColumn && !row[timestampColumn].isEmpty()) {
                 timestamp = parseTimestamp(row[timestampColumn]);
@@ -280,8 +272,7 @@ public final class ReplayedTemperatures implements TemperatureSource {
                 } catch (NumberFormatException e) {
                     // falls through to the range message
                 }
-                throw new IllegalArgumentException("timestamp " + text
-                        + " is outside 1970-01-01 .. 9999-12-31 (epoch milliseconds)");
+                throw new IllegalArgumentException(Timestamps.rangeProblem(text));
             }
             return Timestamps.parseIso(text);
         }

@@ -12,7 +12,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Temperatures typed by a person (or piped in), one per line: the exercise's "saisie". {@code 23.5} and the
- * French {@code 23,5} are both read; blank lines are skipped; any other line is reported and skipped.
+ * French {@code 23,5} are both read; blank lines are skipped; any other line, or a temperature the protocol
+ * refuses whatever the server ({@link Temperatures}), is reported and skipped.
  *
  * <p>Reading standard input blocks, and the sensor's thread must never block, so this source reads on its own
  * thread ({@code capteur-stdin}) and hands each value over through a small bounded queue: when the sensor cannot
@@ -52,12 +53,14 @@ public final class TypedTemperatures implements TemperatureSource {
             String line;
             while (!closed && (line = lines.readLine()) != null) {
                 lineNumber++;
-                Double celsius = parse(line);
-                if (celsius == null) {
-                    if (!line.isBlank()) {
-                        log.warn("standard input line {}: '{}' is not a temperature (for example 23.5), ignored",
-                                lineNumber, abbreviate(line));
-                    }
+                if (line.isBlank()) {
+                    continue;
+                }
+                double celsius;
+                try {
+                    celsius = Temperatures.parse(line, true);
+                } catch (IllegalArgumentException e) {
+                    log.warn("standard input line {}: {}, ignored", lineNumber, e.getMessage());
                     continue;
                 }
                 queue.put(Sample.of(celsius));
@@ -71,24 +74,6 @@ public final class TypedTemperatures implements TemperatureSource {
             endOfInput = true;
             available.run();
         }
-    }
-
-    /** The temperature on a line, or {@code null} when the line holds none. */
-    static Double parse(String line) {
-        String text = line.strip().replace(',', '.');
-        if (text.isEmpty()) {
-            return null;
-        }
-        try {
-            double celsius = Double.parseDouble(text);
-            return Double.isFinite(celsius) ? celsius : null;
-        } catch (NumberFormatException e) {
-            return null;
-        }
-    }
-
-    private static String abbreviate(String line) {
-        return line.length() <= 40 ? line : line.substring(0, 40) + "…";
     }
 
     @Override

@@ -156,6 +156,20 @@ class DeliveryTest {
 
     @Test
     @Timeout(60)
+    void aTemperatureNoServerAcceptsIsSkippedBeforeSendingSoTheRunStillSucceeds() throws Exception {
+        Path csv = dir.resolve("froid.csv");
+        Files.writeString(csv, "20\n-300\n21\n");
+        try (var server = InProcessServer.start(dir.resolve("mesures.db"))) {
+            int code = capteur("--server", server.address(), "--id", "froid", "--source", "replay:" + csv,
+                    "--interval", "0", "--give-up-after", "30s");
+
+            assertThat(code).isZero(); // sent and rejected by the server, it would have made this 1
+            assertThat(server.mesures().temperatures("froid")).containsExactly(20.0, 21.0);
+        }
+    }
+
+    @Test
+    @Timeout(60)
     void aReadingTheServerRejectsIsNotResentAndTheRunSaysSo() throws Exception {
         Path csv = dir.resolve("chaud.csv");
         Files.writeString(csv, "20\n21\n150\n22\n");

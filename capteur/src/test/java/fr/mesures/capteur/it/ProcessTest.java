@@ -45,14 +45,15 @@ class ProcessTest {
                 // Stored while the person is still at the keyboard, not at the end.
                 await().atMost(Duration.ofSeconds(20)).until(() -> server.mesures().count() == 1);
 
-                typing.write("22,5\nnot a number\n\n-3\n".getBytes(StandardCharsets.UTF_8));
+                typing.write("22,5\nnot a number\n\n-300\n-3\n".getBytes(StandardCharsets.UTF_8));
                 typing.close(); // Ctrl-D
 
                 assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+                // Exit 0: -300 was not sent to be rejected by the server, it was reported and skipped here.
                 assertThat(process.exitValue()).isZero();
                 assertThat(server.mesures().temperatures("clavier")).containsExactly(21.5, 22.5, -3.0);
                 assertThat(Files.readString(dir.resolve("capteur.log")))
-                        .contains("'not a number' is not a temperature");
+                        .contains("'not a number' is not a temperature", "-300.0 is below absolute zero");
             } finally {
                 process.destroyForcibly();
             }

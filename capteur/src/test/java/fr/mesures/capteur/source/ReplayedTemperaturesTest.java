@@ -40,6 +40,7 @@ class ReplayedTemperaturesTest {
                 2025-11-24T16:00:01.500Z,ignored,-3
 
                 1764000002000,ignored,not-a-number
+                1764000003000,ignored,-300
                 ,ignored,22.25
                 """)).containsExactly(
                 new Sample(21.5, 1_764_000_000_000L),
@@ -67,10 +68,12 @@ class ReplayedTemperaturesTest {
                 {"capteur_id": "x", "temperature": 25, "timestamp": "2025-11-24T16:00:00Z"}
                 not json
                 {"capteur_id": "x", "temperature": -300}
+                {"capteur_id": "x", "temperature": 1500}
                 """)).containsExactly(
                 new Sample(23.5, 1_764_000_000_123L),
                 Sample.of(24.0),
-                new Sample(25.0, 1_764_000_000_000L));
+                new Sample(25.0, 1_764_000_000_000L),
+                Sample.of(1500.0)); // the server may accept it (--max-temperature): not refused here
     }
 
     @Test
