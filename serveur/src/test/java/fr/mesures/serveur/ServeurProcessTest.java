@@ -10,7 +10,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -79,31 +84,66 @@ class ServeurProcessTest {
         assumeTrue(Files.isExecutable(Path.of("/usr/bin/strace")), "strace is not installed");
         Path trace = dir.resolve("trace.txt");
         Path file = dir.resolve("donnees.txt");
+        // pwrite64 is how the file store writes (FileChannel.write at a position); write, writev and sendto are
+        // the ways a socket channel may send the ack.
         try (var server = ServerProcess.start(dir,
-                List.of("/usr/bin/strace", "-f", "--seccomp-bpf", "-qq", "-e", "trace=fdatasync,fsync,write", "-s", "64", "-o",
+                List.of("/usr/bin/strace", "-f", "--seccomp-bpf", "-qq", "-e",
+                        "trace=pwrite64,pwritev,fdatasync,fsync,write,writev,sendto", "-s", "64", "-o",
                         trace.toString()),
                 List.of(), "--store", "file:" + file)) {
             try (var client = TestClient.connect(server.port)) {
-                client.send(Reply.ACKS_REQUEST + "{\"capteur_id\":\"sync\",\"temperature\":1,\"timestamp\":9}\n");
+                client.requestAcks().send(new Reading("sync", 1, 9).toJson());
                 assertThat(client.untilAck(2)).last().isEqualTo(new Reply.Ack(2));
                 assertThat(Files.readAllLines(file)).singleElement().asString().contains("\"capteur_id\":\"sync\"");
             }
         }
-        List<String> lines = Files.readAllLines(trace);
-        int synced = -1;
-        int acked = -1;
-        for (int i = 0; i < lines.size(); i++) {
-            String line = lines.get(i);
-            if (synced < 0 && line.matches(".*(fdatasync|fsync)(\\(\\d+|.*resumed>).*= 0$")) {
-                synced = i;
+        List<Call> calls = Call.all(Files.readAllLines(trace));
+        Call written = calls.stream()
+                .filter(c -> c.name().startsWith("pwrite") && c.args().contains("{\\\"capteur_id\\\":\\\"sync\\\""))
+                .findFirst().orElseThrow(() -> new AssertionError("no pwrite of the reading in " + calls));
+        Call acked = calls.stream()
+                .filter(c -> c.name().matches("write|writev|sendto") && c.args().contains("{\\\"ack\\\":2}"))
+                .findFirst().orElseThrow(() -> new AssertionError("no write of the ack in " + calls));
+        String fd = written.args().substring(0, written.args().indexOf(','));
+        // A sync of the file's descriptor must start once the reading's bytes are written and complete before the
+        // ack is written.
+        List<Call> syncs = calls.stream()
+                .filter(c -> c.name().matches("fdatasync|fsync") && c.args().equals(fd)).toList();
+        assertThat(syncs).as("syncs of fd %s; the reading's pwrite is %s, the ack's write %s", fd, written, acked)
+                .anyMatch(sync -> sync.result().equals("0") && sync.start() > written.end()
+                        && sync.end() < acked.start());
+    }
+
+    /**
+     * One system call in {@code strace -f} output: its process, name, arguments and result, and the lines where it
+     * starts and ends (a call another thread interrupts is split into "unfinished" and "resumed" lines).
+     */
+    private record Call(long pid, String name, String args, String result, int start, int end) {
+
+        private static final Pattern WHOLE = Pattern.compile("^(\\d+) +(\\w+)\\((.*)\\) += (.*)$");
+        private static final Pattern UNFINISHED = Pattern.compile("^(\\d+) +(\\w+)\\((.*) <unfinished \\.\\.\\.>$");
+        private static final Pattern RESUMED = Pattern.compile("^(\\d+) +<\\.\\.\\. (\\w+) resumed>(.*)\\) += (.*)$");
+
+        static List<Call> all(List<String> lines) {
+            List<Call> calls = new ArrayList<>();
+            Map<Long, Call> unfinished = new HashMap<>();
+            for (int i = 0; i < lines.size(); i++) {
+                Matcher m;
+                if ((m = WHOLE.matcher(lines.get(i))).matches()) {
+                    calls.add(new Call(Long.parseLong(m.group(1)), m.group(2), m.group(3), m.group(4).strip(), i, i));
+                } else if ((m = UNFINISHED.matcher(lines.get(i))).matches()) {
+                    unfinished.put(Long.parseLong(m.group(1)), new Call(Long.parseLong(m.group(1)), m.group(2),
+                            m.group(3), null, i, -1));
+                } else if ((m = RESUMED.matcher(lines.get(i))).matches()) {
+                    Call begun = unfinished.remove(Long.parseLong(m.group(1)));
+                    if (begun != null && begun.name().equals(m.group(2))) {
+                        calls.add(new Call(begun.pid(), begun.name(), begun.args() + m.group(3),
+                                m.group(4).strip(), begun.start(), i));
+                    }
+                }
             }
-            if (acked < 0 && line.contains("write(") && line.contains("{\\\"ack\\\":2}")) {
-                acked = i;
-            }
+            return calls;
         }
-        assertThat(synced).as("an fdatasync that completed").isNotNegative();
-        assertThat(acked).as("the write of the ack").isNotNegative();
-        assertThat(synced).as("fdatasync completes before the ack is written").isLessThan(acked);
     }
 
     /** Heap in use right after a full GC, from the server's own metrics. */
