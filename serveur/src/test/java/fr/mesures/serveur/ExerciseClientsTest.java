@@ -1,12 +1,14 @@
 package fr.mesures.serveur;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
 
 import fr.mesures.protocole.Reading;
 import fr.mesures.protocole.Reply;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.DriverManager;
@@ -85,11 +87,14 @@ class ExerciseClientsTest {
     void aPlainClientThatNeverAskedGetsItsRepliesOnceItHasFinishedSending() throws Exception {
         try (var client = server.connect()) {
             client.send("{\"capteur_id\":\"a\",\"temperature\":1}\n{\"capteur_id\":\"a\"}\n");
-            // Nothing is sent while the client may still be sending.
-            client.socket().setSoTimeout(300);
-            assertThat(org.assertj.core.api.Assertions.catchThrowable(client::next))
-                    .isInstanceOf(java.net.SocketTimeoutException.class);
-            client.socket().setSoTimeout(10_000);
+            // Both values are handled, so a server that replied as it goes would have its replies on the way now.
+            await().atMost(Duration.ofSeconds(10)).until(() -> server.metric("serveur_readings_stored_total") == 1
+                    && server.metric("serveur_readings_rejected_total", "reason", "missing_field") == 1);
+            // Nothing is sent while the client may still be sending. The short wait only leaves such replies time to
+            // cross loopback; the server's decision was made before it.
+            client.socket().setSoTimeout(200);
+            assertThat(catchThrowable(client::next)).isInstanceOf(SocketTimeoutException.class);
+            client.socket().setSoTimeout(TestClient.READ_TIMEOUT_MILLIS);
             assertThat(client.finish()).containsExactly(
                     Reply.Error.ofValue(2, 0, "temperature is missing"), new Reply.Ack(2));
         }
