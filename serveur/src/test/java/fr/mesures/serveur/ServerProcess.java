@@ -8,6 +8,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -73,13 +77,35 @@ final class ServerProcess implements AutoCloseable {
         return Probe.metric(Probe.scrape(httpPort), name, labelValuePairs);
     }
 
-    /** SIGTERM to the JVM, as a service manager would send it; a wrapper ends with it. */
+    /**
+     * SIGTERM to the JVM, as a service manager would send it; a wrapper ends with it. Returns once the JVM itself
+     * has exited, not only the wrapper (strace may exit first), so that its port and files are free.
+     */
     @Override
     public void close() throws InterruptedException {
-        ProcessHandle.of(pid()).ifPresent(ProcessHandle::destroy);
+        Optional<ProcessHandle> jvm = ProcessHandle.of(pid());
+        jvm.ifPresent(ProcessHandle::destroy);
         process.destroy();
-        if (!process.waitFor(40, java.util.concurrent.TimeUnit.SECONDS)) {
+        if (!process.waitFor(40, TimeUnit.SECONDS)) {
             process.destroyForcibly().waitFor();
+        }
+        if (jvm.isPresent()) {
+            awaitExit(jvm.get());
+        }
+    }
+
+    private static void awaitExit(ProcessHandle jvm) throws InterruptedException {
+        try {
+            jvm.onExit().get(40, TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            jvm.destroyForcibly();
+            try {
+                jvm.onExit().get(10, TimeUnit.SECONDS);
+            } catch (TimeoutException | ExecutionException stillThere) {
+                throw new IllegalStateException("the server's JVM " + jvm.pid() + " did not exit", stillThere);
+            }
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("waiting for the server's JVM " + jvm.pid(), e);
         }
     }
 }
