@@ -20,11 +20,7 @@ public final class DurationConverter implements CommandLine.ITypeConverter<Durat
      */
     public static Duration parse(String text) {
         try {
-            Duration duration = Durations.parse(text);
-            if (duration.isNegative()) {
-                throw new IllegalArgumentException("'" + text + "' is negative; a duration here must not be");
-            }
-            return duration;
+            return Durations.parse(text); // refuses negative durations itself
         } catch (IllegalArgumentException e) {
             throw new CommandLine.TypeConversionException(e.getMessage());
         }
