@@ -19,7 +19,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Clients written from the exercise, which send and never read, and the ways values may follow each other. */
+/**
+ * Clients written from the exercise: most send and never read, one reads its replies only once it has finished
+ * sending; and the ways values may follow each other, which one client checks by asking for acks.
+ */
 @Timeout(60)
 class ExerciseClientsTest {
 

@@ -30,7 +30,8 @@ class ServeurProcessTest {
     @Test
     void aClientThatAsksForAcksButNeverReadsThemCannotGrowTheServer() throws Exception {
         Path db = dir.resolve("mesures.db");
-        // 64 MB of heap for 1,000,000 readings (70 MB of JSON) and their replies: any unbounded queue dies here.
+        // 64 MB of heap for 1,000,000 readings (67 MB of JSON) and their acks: a server that kept the input, or a
+        // reply per reading, would run out of it and exit.
         try (var server = ServerProcess.start(dir, List.of(),
                 List.of("-Xmx64m", "-XX:+ExitOnOutOfMemoryError"), "--store", "sqlite:" + db)) {
             int total = 1_000_000;
@@ -49,8 +50,11 @@ class ServeurProcessTest {
                         .until(() -> Probe.rows(db, "") == total || !server.process.isAlive());
                 assertThat(server.process.isAlive()).as("server alive; log:%n%s", Files.readString(server.log))
                         .isTrue();
-                // Unread replies stayed bounded: at most the kernel's buffers plus one coalesced ack and no errors.
                 assertThat(Probe.rows(db, "")).isEqualTo(total);
+                // What the client was sent while it did not read: acks only, the last covering every value.
+                List<Reply> replies = client.finish();
+                assertThat(replies).allMatch(r -> r instanceof Reply.Ack);
+                assertThat(replies).last().isEqualTo(new Reply.Ack(total + 1));
             }
         }
     }
