@@ -21,7 +21,11 @@ public record ReadingRules(double maxTemperature) {
 
     /** What is wrong with a temperature, or {@code null} when it is acceptable. */
     public String temperatureProblem(double celsius) {
-        if (!Double.isFinite(celsius)) {
+        if (Double.isNaN(celsius)) {
+            return "temperature is not a number";
+        }
+        if (Double.isInfinite(celsius)) {
+            // JSON has no infinity: a number with an exponent too large for a double reads as one.
             return "temperature is too large to be a finite number";
         }
         if (celsius < ABSOLUTE_ZERO) {
