@@ -111,25 +111,32 @@ public final class ReadingDecoder {
 
         /** Decodes the next value, which takes the next {@code length} bytes. */
         public void next(int length, Sink sink) {
-            int valueEnd = position + length;
+            int valueStart = position;
+            position += length;
+            boolean acksValue;
             try {
                 if (parser == null) {
-                    parser = json.createParser(data, position, end - position);
-                    parserStart = position;
+                    parser = json.createParser(data, valueStart, end - valueStart);
+                    parserStart = valueStart;
                 }
-                boolean acksValue = readValue(parser);
-                if (parser.currentLocation().getByteOffset() != valueEnd - parserStart) {
-                    throw new JsonParseException(parser, "the value does not end where its brackets close");
-                }
-                emit(acksValue, sink);
+                acksValue = readValue(parser);
             } catch (JsonProcessingException e) {
-                // The parser is lost somewhere in this value: the next one gets a parser of its own.
+                // The parser is lost somewhere in this value: the next one gets a parser of its own. Its line and
+                // column count from where it started, several values back, so the value is decoded again alone
+                // for a message that points into the value itself (a rare path: only broken values take it).
                 closeParser();
-                sink.rejected(0, RejectReason.MALFORMED_JSON, malformed(e));
+                decode(data, valueStart, length, sink);
+                return;
             } catch (IOException e) {
                 throw new UncheckedIOException("reading from a byte array cannot fail", e);
             }
-            position = valueEnd;
+            if (parser.currentLocation().getByteOffset() != position - parserStart) {
+                closeParser();
+                sink.rejected(0, RejectReason.MALFORMED_JSON,
+                        "malformed JSON: the value does not end where its brackets close");
+                return;
+            }
+            emit(acksValue, sink);
         }
 
         @Override

@@ -176,6 +176,10 @@ class ReadingDecoderTest {
         assertThat(sink.readings).extracting(Reading::capteurId).containsExactly("a", "b", "d", "f");
         assertThat(rejectedAt).containsExactly(2, 5);
         assertThat(sink.acks).containsExactly(true);
+        // Where the error is, counted within the value, as if it had come alone.
+        assertThat(sink.rejected).extracting(Rejected::message)
+                .containsExactly(decode(values[2]).rejected.get(0).message(), decode(values[5]).rejected.get(0).message())
+                .allSatisfy(message -> assertThat(message).contains("line 1, column"));
     }
 
     /** The scanner and the parser must agree on where a value ends; if they ever do not, the value is refused. */
