@@ -184,18 +184,12 @@ public final class ServeurProcess implements AutoCloseable {
     }
 
     private String jcmd(String command) throws IOException, InterruptedException {
-        Process jcmd = Children.start(new ProcessBuilder(Jars.jcmd(), Long.toString(pid()), command)
-                .redirectErrorStream(true));
-        byte[] out = jcmd.getInputStream().readAllBytes();
-        if (!jcmd.waitFor(60, TimeUnit.SECONDS)) {
-            jcmd.destroyForcibly();
-            throw new IllegalStateException("jcmd " + command + " hung");
+        ShortCommand.Result jcmd = ShortCommand.run(Duration.ofSeconds(60), Jars.jcmd(), Long.toString(pid()),
+                command);
+        if (jcmd.exitCode() != 0) {
+            throw new IllegalStateException("jcmd " + command + " failed: " + jcmd.output());
         }
-        String text = new String(out, StandardCharsets.UTF_8);
-        if (jcmd.exitValue() != 0) {
-            throw new IllegalStateException("jcmd " + command + " failed: " + text);
-        }
-        return text;
+        return jcmd.output();
     }
 
     /**

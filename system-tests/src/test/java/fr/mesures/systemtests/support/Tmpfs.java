@@ -3,11 +3,9 @@ package fr.mesures.systemtests.support;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.time.Duration;
 
 /**
  * A small tmpfs of its own, so that a test can fill a disk without filling the machine's. Needs root (or
@@ -76,18 +74,13 @@ public final class Tmpfs implements AutoCloseable {
     private record Run(int code, String output) {
     }
 
-    private static Run run(String... command) throws IOException, InterruptedException {
-        Process p;
+    private static Run run(String... command) throws InterruptedException {
         try {
-            p = Children.start(new ProcessBuilder(List.of(command)).redirectErrorStream(true));
-        } catch (IOException e) {
+            ShortCommand.Result result = ShortCommand.run(Duration.ofSeconds(30), command);
+            return new Run(result.exitCode(), result.output());
+        } catch (IOException | IllegalStateException e) {
+            // Not there, or hung (and killed): either way this machine cannot give the test its disk.
             return new Run(-1, e.getMessage());
         }
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!p.waitFor(30, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            return new Run(-1, command[0] + " hung");
-        }
-        return new Run(p.exitValue(), out);
     }
 }
