@@ -55,16 +55,19 @@ class CapteurRestartsIT {
 
         long started = System.nanoTime();
         ServeurProcess server = ServeurProcess.with(dir.resolve("serveur.log"), "sqlite:" + db).start();
-        String address = "127.0.0.1:" + server.port();
-        List<String> common = List.of("--server", address, "--sensors", String.valueOf(SENSORS), "--interval", "4ms",
-                "--max-backoff", "300ms", "--give-up-after", "200s");
         int kills = 0;
         List<Long> storedAtKill = new ArrayList<>();
-        try (CapteurProcess replay = CapteurProcess.start(dir.resolve("rejeu.log"),
-                args(common, "--id", "rejeu", "--source", "replay:" + csv));
-                CapteurProcess simulated = CapteurProcess.start(dir.resolve("simu.log"),
-                        args(common, "--id", "simu", "--count", String.valueOf(READINGS), "--seed", "6"))) {
-            try {
+        String replayOutput;
+        String simulatedOutput;
+        // Right after the start: if a sensor cannot be started, the server is stopped here, not by a shutdown hook.
+        try {
+            String address = "127.0.0.1:" + server.port();
+            List<String> common = List.of("--server", address, "--sensors", String.valueOf(SENSORS), "--interval",
+                    "4ms", "--max-backoff", "300ms", "--give-up-after", "200s");
+            try (CapteurProcess replay = CapteurProcess.start(dir.resolve("rejeu.log"),
+                    args(common, "--id", "rejeu", "--source", "replay:" + csv));
+                    CapteurProcess simulated = CapteurProcess.start(dir.resolve("simu.log"),
+                            args(common, "--id", "simu", "--count", String.valueOf(READINGS), "--seed", "6"))) {
                 while (kills < KILLS && (replay.alive() || simulated.alive())) {
                     // A varied amount of work into this server's life, then SIGKILL, then a varied outage.
                     long target = 1000 + random.nextInt(4000);
@@ -85,33 +88,39 @@ class CapteurRestartsIT {
                         replay.output()).isZero();
                 assertThat(simulated.waitFor(Duration.ofSeconds(200))).as("simulated exit code; output:%n%s",
                         simulated.output()).isZero();
-            } finally {
-                server.close();
+                replayOutput = replay.output();
+                simulatedOutput = simulated.output();
             }
-            assertThat(kills).as("kills before the sensors finished (the run must overlap them)")
-                    .isGreaterThanOrEqualTo(6);
-
-            Database database = new Database(db);
-            Map<String, List<Database.Row>> replayed = database.rowsByCapteur("rejeu_");
-            assertThat(replayed).hasSize(SENSORS);
-            for (int k = 1; k <= SENSORS; k++) {
-                List<Database.Row> rows = replayed.get("rejeu_" + k);
-                assertThat(rows).as("rejeu_%d", k).hasSize(READINGS);
-                for (int i = 0; i < READINGS; i++) {
-                    assertThat(rows.get(i)).isEqualTo(new Database.Row("rejeu_" + k, FIRST + i * 1000L,
-                            temperature(i)));
-                }
-            }
-            Map<String, List<Database.Row>> simulatedRows = database.rowsByCapteur("simu_");
-            assertThat(simulatedRows).hasSize(SENSORS);
-            simulatedRows.forEach((id, rows) -> assertThat(rows).as(id).hasSize(READINGS));
-            assertThat(database.count()).as("no reading from anywhere else").isEqualTo(2L * SENSORS * READINGS);
-            assertThat(replay.output() + simulated.output()).contains("all acknowledged");
-            Results.record("capteur-restarts", String.format("2 capteur processes x %d sensors x %d readings, %d "
-                    + "server kills (stored in each life before its kill: %s) in %.0f s (seed %d): exit 0, %d rows, "
-                    + "exactly the readings made", SENSORS, READINGS, kills, storedAtKill,
-                    (System.nanoTime() - started) / 1e9, seed, database.count()));
+        } finally {
+            server.close();
         }
+        assertThat(kills).as("kills before the sensors finished (the run must overlap them)")
+                .isGreaterThanOrEqualTo(6);
+
+        Database database = new Database(db);
+        Map<String, List<Database.Row>> replayed = database.rowsByCapteur("rejeu_");
+        assertThat(replayed).hasSize(SENSORS);
+        for (int k = 1; k <= SENSORS; k++) {
+            List<Database.Row> rows = replayed.get("rejeu_" + k);
+            assertThat(rows).as("rejeu_%d", k).hasSize(READINGS);
+            for (int i = 0; i < READINGS; i++) {
+                assertThat(rows.get(i)).isEqualTo(new Database.Row("rejeu_" + k, FIRST + i * 1000L,
+                        temperature(i)));
+            }
+        }
+        Map<String, List<Database.Row>> simulatedRows = database.rowsByCapteur("simu_");
+        assertThat(simulatedRows).hasSize(SENSORS);
+        simulatedRows.forEach((id, rows) -> assertThat(rows).as(id).hasSize(READINGS));
+        assertThat(database.count()).as("no reading from anywhere else").isEqualTo(2L * SENSORS * READINGS);
+        // Each process says it itself, with capteur's exact success line (CapteurCommand.report): its give-up
+        // message ("the readings are not all acknowledged") must not pass for it.
+        String done = "done: " + SENSORS * READINGS + " readings made, all acknowledged by the server";
+        assertThat(replayOutput).as("replay's output").contains(done);
+        assertThat(simulatedOutput).as("simulated's output").contains(done);
+        Results.record("capteur-restarts", String.format("2 capteur processes x %d sensors x %d readings, %d "
+                + "server kills (stored in each life before its kill: %s) in %.0f s (seed %d): exit 0, %d rows, "
+                + "exactly the readings made", SENSORS, READINGS, kills, storedAtKill,
+                (System.nanoTime() - started) / 1e9, seed, database.count()));
     }
 
     private static double temperature(int i) {
