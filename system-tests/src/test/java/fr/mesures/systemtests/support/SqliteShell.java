@@ -17,6 +17,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class SqliteShell implements AutoCloseable {
 
+    private static final String MARKER = "verrou-pris";
+
     private final Process process;
     private final OutputStream stdin;
     private final Path output;
@@ -32,12 +34,15 @@ public final class SqliteShell implements AutoCloseable {
         Process process = Children.start(new ProcessBuilder("sqlite3", db.toString()).redirectErrorStream(true)
                 .redirectOutput(output.toFile()));
         SqliteShell shell = new SqliteShell(process, output);
-        shell.send("PRAGMA busy_timeout = 30000;\nBEGIN IMMEDIATE;\n"
+        // .bail on: a failed statement ends the shell, so the marker is printed only if BEGIN IMMEDIATE and the
+        // INSERT succeeded. The marker is a word no sqlite3 error contains ("database is locked" does contain
+        // "locked").
+        shell.send(".bail on\nPRAGMA busy_timeout = 30000;\nBEGIN IMMEDIATE;\n"
                 + "INSERT INTO mesures (capteur_id, timestamp, temperature, received_at) VALUES ('verrou', 1, 0, 1);\n"
-                + "SELECT 'locked';\n");
+                + "SELECT '" + MARKER + "';\n");
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
-                .until(() -> shell.output().contains("locked") || !process.isAlive());
-        if (!shell.output().contains("locked")) {
+                .until(() -> shell.output().contains(MARKER) || !process.isAlive());
+        if (!shell.output().contains(MARKER)) {
             throw new IllegalStateException("sqlite3 did not take the lock: " + shell.output());
         }
         return shell;
