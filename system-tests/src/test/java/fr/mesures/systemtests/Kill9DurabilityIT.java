@@ -39,6 +39,7 @@ class Kill9DurabilityIT {
 
     private enum Aim { IN_FSYNC, INSERTING, BETWEEN_COMMITS, AFTER_COMMITS_AND_DELAY }
 
+    /** What one cycle did; {@code landedIn} is the writer's system call number at the kill (see Syscalls). */
     private record Cycle(int number, Aim aim, String landedIn, long made, long acked, long stored, long commits) {
     }
 
@@ -73,6 +74,10 @@ class Kill9DurabilityIT {
                 }
                 server = server.restart();
                 cycles.add(check(database, n, aim, landedIn, commits, states));
+                // The whole database, not only this cycle's sensors: a row from nowhere, or an earlier cycle's row
+                // lost to this kill, changes the total.
+                assertThat(database.count()).as("rows after cycle %d: what the cycles so far stored", n)
+                        .isEqualTo(cycles.stream().mapToLong(Cycle::stored).sum());
             }
             assertThat(database.integrityCheck()).isEqualTo("ok");
         } finally {
@@ -85,17 +90,19 @@ class Kill9DurabilityIT {
     private static String aimAndKill(ServeurProcess server, Aim aim, long commits, Random random)
             throws Exception {
         String syscall = "?";
+        ServeurProcess.WriterThread writer = server.writerThread();
         if (aim == Aim.AFTER_COMMITS_AND_DELAY || !Syscalls.X86_64) {
             long target = commits + 1 + random.nextInt(5);
             await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(5))
                     .until(() -> server.metrics().count("serveur_store_commit_seconds_count") >= target);
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(random.nextInt(60)));
-            syscall = server.writerSyscall();
+            syscall = writer.syscall();
         } else {
-            // Watch the writer for up to 10 s; kill the moment it is where we aim (or give up aiming).
+            // Watch the writer for up to 10 s; kill the moment it is where we aim (or give up aiming). A state
+            // lasts microseconds to milliseconds, so this polls without sleeping, reading only the writer's file.
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (System.nanoTime() - deadline < 0) {
-                syscall = server.writerSyscall();
+                syscall = writer.syscall();
                 boolean there = switch (aim) {
                     case IN_FSYNC -> Syscalls.syncing(syscall);
                     // Executing (in SQLite's native code, mostly): rows going into an open transaction.
@@ -106,6 +113,7 @@ class Kill9DurabilityIT {
                 if (there) {
                     break;
                 }
+                Thread.onSpinWait();
             }
         }
         server.kill();
@@ -138,18 +146,17 @@ class Kill9DurabilityIT {
             stored += rows.size();
         }
         assertThat(acked).as("cycle %d acknowledged something", n).isPositive();
-        return new Cycle(n, aim, Syscalls.name(landedIn), made, acked, stored, commits);
+        return new Cycle(n, aim, landedIn, made, acked, stored, commits);
     }
 
     private static void report(List<Cycle> cycles, long seed, long nanos) {
         for (Cycle c : cycles) {
             Results.record("kill9", String.format("cycle %2d aim %-24s landed in %-10s made %7d acked %7d "
-                    + "stored %7d (committed, ack lost with the process: %d)", c.number(), c.aim(), c.landedIn(),
-                    c.made(), c.acked(), c.stored(), c.stored() - c.acked()));
+                    + "stored %7d (committed, ack lost with the process: %d)", c.number(), c.aim(),
+                    Syscalls.name(c.landedIn()), c.made(), c.acked(), c.stored(), c.stored() - c.acked()));
         }
-        long inCommit = cycles.stream().filter(c -> List.of("write", "pwrite64", "fsync", "fdatasync")
-                .contains(c.landedIn())).count();
-        long waiting = cycles.stream().filter(c -> c.landedIn().equals("futex")).count();
+        long inCommit = cycles.stream().filter(c -> Syscalls.inCommit(c.landedIn())).count();
+        long waiting = cycles.stream().filter(c -> Syscalls.waiting(c.landedIn())).count();
         Results.record("kill9", String.format("%d kill -9 cycles x %d connections in %.0f s (seed %d): %d acked, "
                 + "all present once; kills inside a commit's write or fsync: %d, with the writer waiting: %d, "
                 + "elsewhere: %d", cycles.size(), CONNECTIONS, nanos / 1e9, seed,

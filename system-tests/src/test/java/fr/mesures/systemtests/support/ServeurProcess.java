@@ -193,28 +193,47 @@ public final class ServeurProcess implements AutoCloseable {
     }
 
     /**
-     * What the writer thread is doing right now: the number of the system call it is blocked in (from
-     * {@code /proc/PID/task/TID/syscall}, e.g. 75 = fdatasync on x86-64), {@code running} when it is executing
-     * Java code, or {@code ?} when it cannot be seen. Used to aim SIGKILL at a commit.
+     * The server's writer thread as {@code /proc} shows it, found once by its name ({@code serveur-writer}); its
+     * {@link WriterThread#syscall()} then reads one small file, cheap enough to poll in a tight loop.
      */
-    public String writerSyscall() {
+    public WriterThread writerThread() {
         Path tasks = Path.of("/proc", Long.toString(pid()), "task");
         try (var list = Files.list(tasks)) {
             for (Path task : (Iterable<Path>) list::iterator) {
                 try {
                     if (Files.readString(task.resolve("comm")).trim().equals("serveur-writer")) {
-                        String syscall = Files.readString(task.resolve("syscall")).trim();
-                        int space = syscall.indexOf(' ');
-                        return space < 0 ? syscall : syscall.substring(0, space);
+                        return new WriterThread(task.resolve("syscall"));
                     }
                 } catch (IOException e) {
                     // a thread that ended while we looked
                 }
             }
         } catch (IOException e) {
-            return "?";
+            // no /proc here: the thread cannot be seen
         }
-        return "?";
+        return new WriterThread(null);
+    }
+
+    /** One thread's {@code /proc/PID/task/TID/syscall}, or {@code null} when it could not be found. */
+    public record WriterThread(Path syscallFile) {
+
+        /**
+         * What the thread is doing right now: the number of the system call it is blocked in (e.g. 75 = fdatasync
+         * on x86-64, see {@link Syscalls}), {@code running} when it is executing, or {@code ?} when it cannot be
+         * seen. Used to aim SIGKILL at a commit.
+         */
+        public String syscall() {
+            if (syscallFile == null) {
+                return "?";
+            }
+            try {
+                String syscall = Files.readString(syscallFile).trim();
+                int space = syscall.indexOf(' ');
+                return space < 0 ? syscall : syscall.substring(0, space);
+            } catch (IOException e) {
+                return "?"; // the thread, or the process, has ended
+            }
+        }
     }
 
     public String logText() {
