@@ -81,11 +81,6 @@ public final class AckedStreams implements AutoCloseable {
     /** What one connection did, as seen from the client. */
     public record State(String capteurId, long firstTimestamp, long produced, long written, long acked,
             List<String> errors, String end) {
-
-        /** Readings covered by an acknowledgement: timestamps {@code first .. first + acked - 1}. */
-        public long lastAckedTimestamp() {
-            return firstTimestamp + acked - 1;
-        }
     }
 
     /** Temperature of reading {@code i}: varied, always valid, and known to the test. */
@@ -129,23 +124,9 @@ public final class AckedStreams implements AutoCloseable {
         return streams.stream().mapToLong(s -> s.acked).sum();
     }
 
-    public long produced() {
-        return streams.stream().mapToLong(s -> s.producedPublished).sum();
-    }
-
     /** Bytes handed to the kernel, on every connection (what the server has read is at most this). */
     public long bytesWritten() {
         return streams.stream().mapToLong(s -> s.bytesWritten).sum();
-    }
-
-    public long ended() {
-        return streams.stream().filter(s -> s.end != null).count();
-    }
-
-    public List<String> errors() {
-        List<String> all = new ArrayList<>();
-        streams.forEach(s -> all.addAll(s.errors));
-        return all;
     }
 
     /** Latency (made to acknowledged, microseconds) of the readings acknowledged since the previous call. */

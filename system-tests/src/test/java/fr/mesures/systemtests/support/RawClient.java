@@ -82,10 +82,6 @@ public final class RawClient implements AutoCloseable {
         return List.copyOf(replies);
     }
 
-    public List<Reply> replies() {
-        return List.copyOf(replies);
-    }
-
     public void halfClose() throws IOException {
         socket.shutdownOutput();
     }

@@ -127,10 +127,6 @@ public final class ServeurProcess implements AutoCloseable {
         return port;
     }
 
-    public int httpPort() {
-        return httpPort;
-    }
-
     public long pid() {
         return process.pid();
     }
@@ -141,10 +137,6 @@ public final class ServeurProcess implements AutoCloseable {
 
     public Process process() {
         return process;
-    }
-
-    public Path log() {
-        return log;
     }
 
     public Metrics metrics() {
@@ -172,15 +164,6 @@ public final class ServeurProcess implements AutoCloseable {
     public long heapAfterGc() throws IOException, InterruptedException {
         jcmd("GC.run");
         return (long) metrics().sum("jvm_memory_used_bytes", "area=\"heap\"");
-    }
-
-    /** {@code jcmd PID Thread.print}: what every thread of the server is doing, for a failure message. */
-    public String threadDump() {
-        try {
-            return jcmd("Thread.print");
-        } catch (IOException | InterruptedException | RuntimeException e) {
-            return "(no thread dump: " + e + ")";
-        }
     }
 
     private String jcmd(String command) throws IOException, InterruptedException {
@@ -254,12 +237,6 @@ public final class ServeurProcess implements AutoCloseable {
     public String logTail(int lines) {
         List<String> all = logText().lines().collect(Collectors.toList());
         return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
-    }
-
-    /** Log tail and thread dump: what a person debugging a failed assertion wants first. */
-    public String diagnosis() {
-        return "\n--- server log (tail) ---\n" + logTail(60) + "\n--- threads ---\n"
-                + (alive() ? threadDump() : "(server not running)");
     }
 
     /** Waits for the process to end by itself. */
