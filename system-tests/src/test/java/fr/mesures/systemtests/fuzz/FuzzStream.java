@@ -1,5 +1,6 @@
 package fr.mesures.systemtests.fuzz;
 
+import fr.mesures.protocole.Reply;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -29,7 +30,6 @@ public final class FuzzStream {
     public record Key(String capteurId, long timestamp) {
     }
 
-    static final String ACKS = "{\"acks\":true}\n";
     private static final byte[] NASTY = {0, 1, (byte) 0xFF, (byte) 0x80, (byte) 0xC3, '\n', '"', '{', '[', '}', ']',
             ',', '\\'};
     private static final String[] SEPARATORS = {"", "\n", "\n", "\n", " ", "\r\n", "\t", "\n\n"};
@@ -55,7 +55,7 @@ public final class FuzzStream {
         this.random = new Random(seed * 1_000_003L + number);
         this.maxValueBytes = maxValueBytes;
         this.firstTimestamp = 1_500_000_000_000L + number * 1_000_000L;
-        append("acks", ACKS.getBytes(StandardCharsets.US_ASCII));
+        append("acks", Reply.ACKS_REQUEST.getBytes(StandardCharsets.US_ASCII));
         int count = 5 + random.nextInt(60);
         for (int i = 0; i < count; i++) {
             segment();

@@ -88,6 +88,17 @@ public final class AckedStreams implements AutoCloseable {
         return ((i * 37) % 1000) / 10.0 - 20.0;
     }
 
+    /**
+     * Replaces {@code text} with the reading as one NDJSON line: the bytes of {@link fr.mesures.protocole.Reading#toJson()}, written into
+     * a reused builder, since the client thread makes a line per reading for up to a hundred connections at full
+     * speed on a machine it shares with the server. AckedStreamsTest checks it against {@code toJson()}.
+     */
+    static void ndjson(StringBuilder text, String capteurId, double temperature, long timestamp) {
+        text.setLength(0);
+        text.append("{\"capteur_id\":\"").append(capteurId).append("\",\"temperature\":").append(temperature)
+                .append(",\"timestamp\":").append(timestamp).append("}\n");
+    }
+
     private AckedStreams(Plan plan, int port) throws IOException {
         this.plan = plan;
         this.selector = Selector.open();
@@ -286,9 +297,7 @@ public final class AckedStreams implements AutoCloseable {
         }
 
         private void putReading(long i, long now) {
-            text.setLength(0);
-            text.append("{\"capteur_id\":\"").append(capteurId).append("\",\"temperature\":")
-                    .append(temperature(i)).append(",\"timestamp\":").append(plan.firstTimestamp() + i).append("}\n");
+            ndjson(text, capteurId, temperature(i), plan.firstTimestamp() + i);
             for (int c = 0; c < text.length(); c++) {
                 pending.put((byte) text.charAt(c));
             }

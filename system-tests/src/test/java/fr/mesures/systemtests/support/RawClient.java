@@ -1,5 +1,6 @@
 package fr.mesures.systemtests.support;
 
+import fr.mesures.protocole.Reading;
 import fr.mesures.protocole.Reply;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -106,8 +107,8 @@ public final class RawClient implements AutoCloseable {
         return replies.stream().filter(Reply.Error.class::isInstance).map(Reply.Error.class::cast).toList();
     }
 
-    /** One reading as NDJSON. */
+    /** One reading as NDJSON, as the protocol's own {@link Reading#toJson()} writes it. */
     public static String reading(String id, double temperature, long timestamp) {
-        return "{\"capteur_id\":\"" + id + "\",\"temperature\":" + temperature + ",\"timestamp\":" + timestamp + "}\n";
+        return new Reading(id, temperature, timestamp).toJson();
     }
 }
