@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import fr.mesures.systemtests.support.AckedStreams;
 import fr.mesures.systemtests.support.Database;
-import fr.mesures.systemtests.support.HttpGet;
 import fr.mesures.systemtests.support.Results;
 import fr.mesures.systemtests.support.ServeurProcess;
 import fr.mesures.systemtests.support.SqliteShell;
@@ -44,7 +43,7 @@ class DatabaseLockedIT {
 
             long locked;
             long reported;
-            AtomicReference<String> problem = new AtomicReference<>();
+            AtomicReference<ServeurProcess.Health> problem = new AtomicReference<>();
             AtomicLong queuedWhileHealthy = new AtomicLong();
             long released;
             try (SqliteShell shell = SqliteShell.holdWriteLock(db, dir.resolve("sqlite3.out"))) {
@@ -52,16 +51,17 @@ class DatabaseLockedIT {
                 // Health while SQLite itself waits out the lock (its busy timeout), then once the server has
                 // given up on that attempt and retries: it must say the store cannot be written, and why.
                 await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> {
-                    HttpGet.Response health = server.health();
+                    ServeurProcess.Health health = server.health();
                     if (health.status() == 200) {
-                        queuedWhileHealthy.accumulateAndGet(queued(health.body()), Math::max);
+                        queuedWhileHealthy.accumulateAndGet(health.queued(), Math::max);
                         return false;
                     }
-                    problem.set(health.body());
+                    problem.set(health);
                     return true;
                 });
                 reported = System.nanoTime();
-                assertThat(problem.get()).contains("\"writable\":false").containsIgnoringCase("locked");
+                assertThat(problem.get().writable()).as("writable in %s", problem.get()).isFalse();
+                assertThat(problem.get().problem()).containsIgnoringCase("locked");
                 assertThat(server.metrics().sum("serveur_store_failures_total")).isGreaterThan(failuresBefore);
                 // Nothing is acknowledged while nothing can be committed.
                 long ackedDuringLock = clients.acked();
@@ -73,7 +73,7 @@ class DatabaseLockedIT {
             await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
                     .until(() -> server.health().status() == 200);
             long recovered = System.nanoTime();
-            assertThat(server.health().body()).contains("\"writable\":true");
+            assertThat(server.health().writable()).isTrue();
 
             clients.stop();
             await().atMost(Duration.ofSeconds(60)).until(clients::allEnded);
@@ -97,17 +97,7 @@ class DatabaseLockedIT {
                     + "connections: /health stayed 200 for %.1f s (SQLite's busy timeout; queued grew to %d), then 503 "
                     + "'%s'; acks paused; back to 200 %.1f s after the release; %d readings, all acked and stored "
                     + "once, 0 error lines", (released - locked) / 1e9, CONNECTIONS, (reported - locked) / 1e9,
-                    queuedWhileHealthy.get(), problemText(problem.get()), (recovered - released) / 1e9, total));
+                    queuedWhileHealthy.get(), problem.get().problem(), (recovered - released) / 1e9, total));
         }
-    }
-
-    private static long queued(String healthJson) {
-        var m = java.util.regex.Pattern.compile("\"queued\":(\\d+)").matcher(healthJson);
-        return m.find() ? Long.parseLong(m.group(1)) : -1;
-    }
-
-    private static String problemText(String healthJson) {
-        var m = java.util.regex.Pattern.compile("\"problem\":\"([^\"]*)\"").matcher(healthJson);
-        return m.find() ? m.group(1) : healthJson.strip();
     }
 }

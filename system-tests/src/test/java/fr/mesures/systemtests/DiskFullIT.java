@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import fr.mesures.systemtests.support.AckedStreams;
 import fr.mesures.systemtests.support.Database;
-import fr.mesures.systemtests.support.HttpGet;
 import fr.mesures.systemtests.support.Results;
 import fr.mesures.systemtests.support.ServeurProcess;
 import fr.mesures.systemtests.support.Tmpfs;
@@ -63,8 +62,9 @@ class DiskFullIT {
             // The store fails: /health turns 503 and says why, the failures are counted.
             await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
                     .until(() -> server.health().status() == 503);
-            HttpGet.Response health = server.health();
-            assertThat(health.body()).contains("\"writable\":false").contains("\"problem\"");
+            ServeurProcess.Health health = server.health();
+            assertThat(health.writable()).as("writable in %s", health).isFalse();
+            assertThat(health.problem()).as("the reason in %s", health).isNotBlank();
             assertThat(server.metrics().sum("serveur_store_failures_total")).isPositive();
 
             // Nothing is acknowledged, and once the in-flight budget is spent nothing more is read: the clients are
@@ -109,7 +109,7 @@ class DiskFullIT {
             Results.record("disk-full-" + kind, String.format("tmpfs filled (%d MB filler) under %d connections "
                     + "sending %d readings: 503 '%s', acks stopped at %d, reading paused after %d of %d bytes sent (%d "
                     + "readings queued, heap after GC %d MB of 128), filler deleted -> 200 after %.1f s, all %d acked and stored once",
-                    filler >> 20, CONNECTIONS, expected, problem(health.body()), ackedWhileFull, (long) bytes[0], sent, queued,
+                    filler >> 20, CONNECTIONS, expected, health.problem(), ackedWhileFull, (long) bytes[0], sent, queued,
                     heap >> 20, toHealthy.toMillis() / 1000.0, expected));
         }
     }
@@ -134,10 +134,5 @@ class DiskFullIT {
             assertThat(keys.add(m.group(1) + "@" + m.group(2))).as("twice: %s", text).isTrue();
         }
         return keys;
-    }
-
-    private static String problem(String healthJson) {
-        Matcher m = Pattern.compile("\"problem\":\"([^\"]*)\"").matcher(healthJson);
-        return m.find() ? m.group(1) : healthJson.strip();
     }
 }

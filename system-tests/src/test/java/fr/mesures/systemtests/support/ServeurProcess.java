@@ -2,6 +2,9 @@ package fr.mesures.systemtests.support;
 
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -143,8 +146,36 @@ public final class ServeurProcess implements AutoCloseable {
         return new Metrics(HttpGet.get(httpPort, "/metrics").body());
     }
 
-    public HttpGet.Response health() {
-        return HttpGet.get(httpPort, "/health");
+    /** {@code GET /health}, read. */
+    public Health health() {
+        HttpGet.Response response = HttpGet.get(httpPort, "/health");
+        return Health.parse(response.status(), response.body());
+    }
+
+    /**
+     * What {@code GET /health} says: its HTTP status (200 healthy, 503 not) and, from its JSON, whether the store
+     * can be written, why not ({@code null} when it can), and how many values wait to be handled.
+     */
+    public record Health(int status, boolean writable, String problem, long queued) {
+
+        private static final ObjectMapper JSON = new ObjectMapper();
+
+        static Health parse(int status, String body) {
+            try {
+                JsonNode health = JSON.readTree(body);
+                JsonNode store = health.required("store");
+                JsonNode writable = store.required("writable");
+                JsonNode queued = health.required("queued");
+                if (!writable.isBoolean() || !queued.isIntegralNumber()) {
+                    throw new IllegalStateException("unexpected /health (" + status + "): " + body);
+                }
+                JsonNode problem = store.get("problem");
+                return new Health(status, writable.booleanValue(), problem == null ? null : problem.asText(),
+                        queued.longValue());
+            } catch (JsonProcessingException | IllegalArgumentException e) {
+                throw new IllegalStateException("unreadable /health (" + status + "): " + body, e);
+            }
+        }
     }
 
     /** SIGKILL, as the kernel's OOM killer or a power supply would do it: nothing runs after it. */
