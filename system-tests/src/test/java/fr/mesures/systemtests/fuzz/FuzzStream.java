@@ -176,23 +176,16 @@ public final class FuzzStream {
                 json.append(random.nextBoolean() ? invalidJson(false) : pick(new String[] {"42", "\"x\"", "null", "[]"}));
             }
         }
-        byte[] bytes = json.append("]").toString().getBytes(StandardCharsets.UTF_8);
-        boolean standalone = model.between();
-        long index = model.values() + 1;
-        append("mixed batch", bytes);
-        boolean intact = standalone && model.between() && model.values() == index && bytes.length <= maxValueBytes;
+        boolean intact = appendValue("mixed batch", json.append("]").toString().getBytes(StandardCharsets.UTF_8));
         for (Made r : readings) {
             record(r, intact);
         }
     }
 
     private void valid(String what, byte[] bytes, List<Made> readings) {
-        boolean standalone = model.between();
-        long index = model.values() + 1;
-        append(what, bytes);
-        boolean intact = standalone && model.between() && model.values() == index && bytes.length <= maxValueBytes;
+        boolean intact = appendValue(what, bytes);
         if (intact && !readings.isEmpty()) {
-            intactValues.add(index);
+            intactValues.add(model.values());
         }
         for (Made r : readings) {
             record(r, intact);
@@ -303,6 +296,17 @@ public final class FuzzStream {
     }
 
     // ------------------------------------------------------------------------------------------ plumbing
+
+    /**
+     * Appends a value and says whether it is intact: it starts between values, ends there as exactly one value
+     * (so it is then value number {@code model.values()}), and is not over the size limit.
+     */
+    private boolean appendValue(String what, byte[] bytes) {
+        boolean standalone = model.between();
+        long index = model.values() + 1;
+        append(what, bytes);
+        return standalone && model.between() && model.values() == index && bytes.length <= maxValueBytes;
+    }
 
     private void append(String what, byte[] bytes) {
         out.writeBytes(bytes);
