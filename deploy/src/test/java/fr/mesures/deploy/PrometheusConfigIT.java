@@ -19,7 +19,8 @@ import org.testcontainers.utility.MountableFile;
 @Timeout(value = 3, unit = java.util.concurrent.TimeUnit.MINUTES)
 class PrometheusConfigIT {
 
-    private static final String IMAGE = "prom/prometheus:latest";
+    /** The compose file's own, so that its Prometheus is the one that reads these files here. */
+    private static final String IMAGE = Repository.composeImage("prometheus");
 
     @Test
     void configurationIsValidAndLoadsTheRules() {
