@@ -136,6 +136,21 @@ class ComposeIT {
                 .until(() -> prometheus.value("count(capteur_temperature_celsius)").orElse(0) == REPLICAS);
         assertThat(prometheus.alertNames()).contains("ServeurDown", "CapteurSilent", "TemperatureOutOfBand",
                 "ReadingsRejected", "StoreFallingBehind", "StoreSaturated", "StoreFailing");
+
+        // Every metric an alert reads has a series here, or the alert can never fire: PromQL answers a renamed
+        // metric with an empty result, not an error. The server registers its serveur_* meters at start (the
+        // rejected counter once per reason, the failure counter and commit timer before any failure or commit);
+        // capteur_* exist per sensor only once one of its readings is stored, which the wait just above ensures;
+        // up and the mesures:* recording rules come from Prometheus itself.
+        Map<String, Set<String>> usedByAlert =
+                AlertRules.metricNamesByAlert(Repository.root().resolve("deploy/prometheus/alerts.yml"));
+        assertThat(usedByAlert).as("alerts in alerts.yml, with the metrics each reads").isNotEmpty()
+                .allSatisfy((alert, names) -> assertThat(names).as("metrics %s reads", alert).isNotEmpty());
+        Set<String> used = usedByAlert.values().stream().flatMap(Set::stream).collect(Collectors.toSet());
+        await("a series for each of " + used).atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(2))
+                .ignoreExceptions()
+                .untilAsserted(() -> assertThat(used).allSatisfy(name -> assertThat(
+                        prometheus.value("count(" + name + ")")).as("series of %s", name).isPresent()));
     }
 
     @Test
