@@ -102,7 +102,7 @@ public final class SqliteStore implements MesureStore {
             // fails before anything is inserted.
             transaction.execute("BEGIN IMMEDIATE");
             // In key order, each sensor's readings land on the same few B-tree pages one after the other;
-            // in arrival order every insert touches another page. Measured here: 1.35 to 2 times faster.
+            // in arrival order every insert touches another page (measured by hand: 1.35 to 2 times faster).
             order.sort(blocks);
             for (int i = 0; i < order.size(); i++) {
                 ReadingBlock block = blocks.get(order.block(i));
