@@ -6,6 +6,8 @@ import fr.mesures.protocole.Durations;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -106,8 +108,9 @@ public final class Charge implements Callable<Integer> {
             if (connections > Integer.MAX_VALUE || sensors > Integer.MAX_VALUE) {
                 throw new IllegalArgumentException("too many connections or sensors");
             }
-            options = new LoadOptions(host, port, new Workload(readings, (int) connections, (int) sensors,
-                    baseMillis), rate, !noAcks && !sink, sink, threads, connectInFlight, timeout, warmup);
+            options = new LoadOptions(address(host), port, new Workload(readings, (int) connections,
+                    (int) sensors, baseMillis), rate, !noAcks && !sink, sink, threads, connectInFlight, timeout,
+                    warmup);
         } catch (IllegalArgumentException e) {
             System.err.println("charge: " + e.getMessage());
             return 2;
@@ -119,6 +122,18 @@ public final class Charge implements Callable<Integer> {
         System.out.println(result.toHuman());
         System.out.println(result.toJson());
         return result.ok() ? 0 : 1;
+    }
+
+    /**
+     * The host as an address literal, resolved here once: a name that does not resolve is a bad command line (and
+     * the drivers, given a literal, never go to the resolver in the middle of a run).
+     */
+    static String address(String host) {
+        try {
+            return InetAddress.getByName(host).getHostAddress();
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException("cannot resolve --host " + host);
+        }
     }
 
     /** The same readings as CSV rows for the sqlite3 shell's .import (table mesures' column order). */

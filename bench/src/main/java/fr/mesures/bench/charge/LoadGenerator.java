@@ -166,21 +166,40 @@ public final class LoadGenerator {
 
         @Override
         public void run() {
+            boolean countedDown = false;
             try (Selector s = Selector.open()) {
                 selector = s;
                 connectAll();
+                countedDown = true;
                 connected.countDown();
                 go.await();
                 send();
             } catch (IOException e) {
-                errors.count("selector", e.toString());
-                connected.countDown();
+                abandon("selector", e.toString());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+            } catch (RuntimeException e) {
+                // A bug or an unexpected refusal (an unresolvable address, a channel in the wrong state): it must
+                // end this thread's share of the run as failed, not kill the thread silently.
+                abandon("internal", e.toString());
             } finally {
+                // The main thread waits for every driver before it starts the clock: a driver that did not get
+                // there must still let it go on, or the whole run hangs whatever --timeout says.
+                if (!countedDown) {
+                    connected.countDown();
+                }
                 for (Flow f : flows) {
                     closeQuietly(f);
                 }
+            }
+        }
+
+        /** This thread cannot go on: one error of {@code kind}, and every connection not yet done has failed. */
+        private void abandon(String kind, String message) {
+            errors.count(kind, message);
+            for (Flow f : flows) {
+                f.failed |= !f.done;
+                f.done = true;
             }
         }
 

@@ -5,7 +5,7 @@ import java.time.Duration;
 /**
  * One load: where to send, how much, how fast.
  *
- * @param host            server address
+ * @param host            server address; Charge gives an IP literal (it resolves a name once, before the run)
  * @param port            server port
  * @param workload        the readings and how they spread over connections and sensors
  * @param ratePerSecond   readings per second per connection; 0 for full speed

@@ -2,7 +2,9 @@ package fr.mesures.bench.charge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -34,5 +36,14 @@ class ChargeCommandLineTest {
     @Test
     void aLoadWithoutAPortIsABadCommandLine() {
         assertThat(Charge.commandLine().execute("-n", "10")).isEqualTo(2);
+    }
+
+    @Test
+    void aHostThatDoesNotResolveIsABadCommandLineAtOnce() {
+        // .invalid never resolves (RFC 2606). Before the host was resolved up front, the drivers died on it and the
+        // run waited for them for ever: hence the time limit.
+        int status = assertTimeoutPreemptively(Duration.ofSeconds(30),
+                () -> Charge.commandLine().execute("--host", "no-such-host.invalid", "-p", "5050", "-n", "10"));
+        assertThat(status).isEqualTo(2);
     }
 }

@@ -1,6 +1,7 @@
 package fr.mesures.bench.charge;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import fr.mesures.serveur.ServeurSettings;
 import fr.mesures.serveur.ServeurTCP;
@@ -99,6 +100,23 @@ class LoadGeneratorTest {
         assertThat(r.errors().total()).isGreaterThanOrEqualTo(3);
         assertThat(r.held()).isLessThanOrEqualTo(3);
         assertThat(r.toHuman()).startsWith("FAILED");
+    }
+
+    @Test
+    void aDriverThatCannotGoOnFailsTheRunInsteadOfHangingIt() {
+        // A name the drivers cannot resolve (Charge resolves names up front; LoadOptions given one directly does
+        // not): the driver thread meets an unchecked exception before it has connected anything. The main thread
+        // must still get past its wait for the drivers.
+        Workload w = new Workload(100, 4, 4, Workload.DEFAULT_BASE_MILLIS);
+        LoadOptions options = new LoadOptions("no-such-host.invalid", 5050, w, 0, true, false, 2, 64,
+                Duration.ofSeconds(60), Duration.ZERO);
+
+        LoadResult r = assertTimeoutPreemptively(Duration.ofSeconds(30), () -> new LoadGenerator(options).run());
+
+        assertThat(r.ok()).isFalse();
+        assertThat(r.errors().counts()).containsEntry("internal", 2L);
+        assertThat(r.connected()).isZero();
+        assertThat(r.held()).isZero();
     }
 
     private static long rows(Path db) throws Exception {
