@@ -230,7 +230,7 @@ public final class LoadGenerator {
                     }
                 }
                 if (System.nanoTime() - deadline > 0) {
-                    errors.count("connect_timeout", "connecting took longer than the timeout");
+                    connectTimeout();
                     return;
                 }
                 selector.select(100);
@@ -266,6 +266,22 @@ public final class LoadGenerator {
             f.done = true;
             f.failed = true;
             closeQuietly(f);
+        }
+
+        /**
+         * The deadline came while connecting: every connection not settled yet (never started, or still pending)
+         * has failed, as a refused one has, so that sending skips it. Not {@link #fail}: {@code remaining} counts
+         * only the connections that take part in sending.
+         */
+        private void connectTimeout() {
+            for (Flow f : flows) {
+                if (!f.connected && !f.done) {
+                    errors.count("connect_timeout", "connection " + f.index + ": not connected within the timeout");
+                    f.done = true;
+                    f.failed = true;
+                    closeQuietly(f);
+                }
+            }
         }
 
         // ------------------------------------------------------------------ send and read

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import fr.mesures.serveur.ServeurSettings;
 import fr.mesures.serveur.ServeurTCP;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -117,6 +119,26 @@ class LoadGeneratorTest {
         assertThat(r.errors().counts()).containsEntry("internal", 2L);
         assertThat(r.connected()).isZero();
         assertThat(r.held()).isZero();
+    }
+
+    @Test
+    void connectionsStillPendingAtTheTimeoutFailAndTheRunEnds() throws Exception {
+        // A listener that never accepts, with a backlog of 1: Linux queues 2 connections and then drops the SYNs,
+        // so the others stay pending (or, one attempt at a time, never start) until the timeout.
+        try (ServerSocket full = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Workload w = new Workload(100, 10, 10, Workload.DEFAULT_BASE_MILLIS);
+            LoadOptions options = new LoadOptions("127.0.0.1", full.getLocalPort(), w, 0, true, false, 1, 1,
+                    Duration.ofMillis(500), Duration.ZERO);
+
+            LoadResult r = assertTimeoutPreemptively(Duration.ofSeconds(30), () -> new LoadGenerator(options).run());
+
+            assertThat(r.ok()).isFalse();
+            assertThat(r.errors().counts()).doesNotContainKey("internal");
+            // Each connection is accounted for once: timed out while connecting, or connected and then timed out.
+            assertThat(r.errors().counts().getOrDefault("connect_timeout", 0L) + r.connected()).isEqualTo(10);
+            assertThat(r.errors().counts().get("connect_timeout")).isPositive();
+            assertThat(r.held()).isZero();
+        }
     }
 
     private static long rows(Path db) throws Exception {
