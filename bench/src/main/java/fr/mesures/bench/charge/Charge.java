@@ -77,8 +77,9 @@ public final class Charge implements Callable<Integer> {
                     + " latency is not recorded (default ${DEFAULT-VALUE})")
     Duration warmup;
 
-    @Option(names = "--progress", description = "one line a second per thread on standard error: readings acked,"
-            + " latency p99 so far, send lag in the last second, connections left (to find where a run went wrong)")
+    @Option(names = "--progress", description = "one line a second per thread on standard error: readings acked"
+            + " (measured), the ack latency p99 and maximum of that second, the send lag of that second, connections"
+            + " left (to find when a run went wrong)")
     boolean progress;
 
     @Option(names = "--base-millis", defaultValue = "" + Workload.DEFAULT_BASE_MILLIS,
@@ -110,13 +111,10 @@ public final class Charge implements Callable<Integer> {
             }
             options = new LoadOptions(address(host), port, new Workload(readings, (int) connections,
                     (int) sensors, baseMillis), rate, !noAcks && !sink, sink, threads, connectInFlight, timeout,
-                    warmup);
+                    warmup, progress);
         } catch (IllegalArgumentException e) {
             System.err.println("charge: " + e.getMessage());
             return 2;
-        }
-        if (progress) {
-            System.setProperty("charge.progress", "true");
         }
         LoadResult result = new LoadGenerator(options).run();
         System.out.println(result.toHuman());

@@ -72,9 +72,6 @@ public final class LoadGenerator {
         long start = System.nanoTime();
         for (Driver d : drivers) {
             d.startNanos = start;
-            for (Flow f : d.flows) {
-                f.log.measureFrom(start + options.warmup().toNanos());
-            }
         }
         go.countDown();
         for (Thread thread : threads) {
@@ -119,10 +116,8 @@ public final class LoadGenerator {
         boolean connected;
         int sentValues;
         int releasedValues;
-        boolean allSent;
         boolean done;
         boolean failed;
-        long finalAck = -1;
         long dueNext;
 
         Flow(int index, Workload.Payload payload) {
@@ -131,6 +126,10 @@ public final class LoadGenerator {
             this.log = new SendLog(payload.firstReading());
             this.phaseNanos = options.fixedRate()
                     ? (long) ((double) index * options.periodNanos() / options.workload().connections()) : 0;
+        }
+
+        boolean allSent() {
+            return sentValues == payload.values();
         }
 
         /** When reading j (0-based) of this connection is due, at a fixed rate. */
@@ -289,17 +288,19 @@ public final class LoadGenerator {
         private void send() throws IOException {
             long start = startNanos;
             measureFrom = start + options.warmup().toNanos();
+            nextProgress = start + 1_000_000_000L;
             for (Flow f : flows) {
                 if (f.done) {
                     continue;
                 }
+                f.log.measureFrom(measureFrom);
                 remaining++;
                 if (options.fixedRate()) {
                     // The acks request (if any) goes at once; readings follow the schedule.
                     f.releasedValues = f.payload.firstReading() - 1;
                     scheduleNext(f, start);
                     if (f.releasedValues > 0) {
-                        release(f, start);
+                        release(f);
                     }
                     f.key.interestOps(SelectionKey.OP_READ);
                 } else {
@@ -340,7 +341,7 @@ public final class LoadGenerator {
                             intervalLag.recordValue(Math.min(HIGHEST_MICROS, (now - f.dueNext) / 1000));
                         }
                         f.releasedValues++;
-                        release(f, now);
+                        release(f);
                         scheduleNext(f, start);
                     }
                 }
@@ -355,7 +356,7 @@ public final class LoadGenerator {
         }
 
         /** Writes what is released and not yet sent; asks for OP_WRITE if the socket is full. */
-        private void release(Flow f, long now) {
+        private void release(Flow f) {
             if (f.done) {
                 return;
             }
@@ -406,8 +407,7 @@ public final class LoadGenerator {
             if (f.sentValues > before && !options.fixedRate()) {
                 f.log.sent(f.sentValues, now);
             }
-            if (f.sentValues == ends.length && !f.allSent) {
-                f.allSent = true;
+            if (f.sentValues == ends.length && before < ends.length) {
                 lastByte = Math.max(lastByte, now);
                 if (!options.acks()) {
                     try {
@@ -443,9 +443,10 @@ public final class LoadGenerator {
         }
 
         private long readNanos;
-        private final boolean progress = Boolean.getBoolean("charge.progress");
+        private final boolean progress = options.progress();
         private final Histogram intervalLag = new Histogram(HIGHEST_MICROS, 3);
-        private long nextProgress = System.nanoTime() + 1_000_000_000L;
+        /** The first line one second after the first byte (set when sending starts). */
+        private long nextProgress;
         private Histogram previous;
 
         /** --progress: one line a second per thread on stderr (for finding where a run goes wrong). */
@@ -473,7 +474,6 @@ public final class LoadGenerator {
                 errors.count("ack_beyond_sent", "connection " + f.index + ": ack " + n + " but only "
                         + f.log.lastSent() + " values sent");
             }
-            f.finalAck = Math.max(f.finalAck, n);
         }
 
         @Override
@@ -487,21 +487,21 @@ public final class LoadGenerator {
         }
 
         private void checkDone(Flow f, long now) {
-            if (options.acks() && f.allSent && f.log.acked() >= f.payload.values()) {
+            if (options.acks() && f.allSent() && f.log.acked() >= f.payload.values()) {
                 finish(f, now);
             }
         }
 
         private void endOfStream(Flow f, long now) {
             if (options.sink()) {
-                if (!f.allSent) {
+                if (!f.allSent()) {
                     fail(f, "closed_early", "connection " + f.index + ": the peer closed before everything was sent");
                     return;
                 }
                 finish(f, now);
                 return;
             }
-            if (!f.allSent || f.log.acked() < f.payload.values()) {
+            if (!f.allSent() || f.log.acked() < f.payload.values()) {
                 fail(f, "closed_early", "connection " + f.index + ": the server closed the connection with "
                         + f.log.acked() + " of " + f.payload.values() + " values acknowledged");
                 return;

@@ -19,9 +19,10 @@ import java.time.Duration;
  * @param timeout         the whole run gives up after this
  * @param warmup          at a fixed rate: readings due in this first part of the run are sent and acked but their
  *                        latency is not recorded (the server's and the generator's JIT, the first commits)
+ * @param progress        one line a second per thread on standard error while sending (--progress)
  */
 public record LoadOptions(String host, int port, Workload workload, double ratePerSecond, boolean acks,
-        boolean sink, int threads, int connectInFlight, Duration timeout, Duration warmup) {
+        boolean sink, int threads, int connectInFlight, Duration timeout, Duration warmup, boolean progress) {
 
     public LoadOptions {
         if (port < 1 || port > 65535) {

@@ -49,10 +49,6 @@ public record LoadResult(LoadOptions options, long bytes, double generateSeconds
         return h.getTotalCount() == 0 ? 0 : h.getValueAtPercentile(percentile) / 1000.0;
     }
 
-    public double latencyMillis(double percentile) {
-        return millis(latencies, percentile);
-    }
-
     /** The one machine-readable line: a JSON object. */
     public String toJson() {
         StringWriter out = new StringWriter();

@@ -23,7 +23,6 @@ public final class SendLog {
     private int size;
     private long lastSent;
     private long recorded;
-    private boolean warmup;
     private long measureFrom;
 
     /** @param firstReading the number of the first value that is a reading (1, or 2 after an acks request) */
@@ -46,9 +45,12 @@ public final class SendLog {
         lastSent = upTo;
     }
 
-    /** Readings sent before {@code nanos} (a warm-up) are counted as acked but their latency is not recorded. */
+    /**
+     * Readings sent before {@code nanos} (a warm-up) are counted as acked but their latency is not recorded. The
+     * load generator always sets it, to the first byte when there is no warm-up: {@link System#nanoTime} may be
+     * negative, so the default of 0 is no "from the start".
+     */
     public void measureFrom(long nanos) {
-        this.warmup = true;
         this.measureFrom = nanos;
     }
 
@@ -75,7 +77,7 @@ public final class SendLog {
             long end = Math.min(entryValues, upTo);
             long from = Math.max(recorded, firstReading - 1L);
             long count = end - from;
-            if (count > 0 && (!warmup || times[head] - measureFrom >= 0)) {
+            if (count > 0 && times[head] - measureFrom >= 0) {
                 long micros = Math.max(0, (nanos - times[head]) / 1000);
                 latencies.recordValueWithCount(Math.min(micros, latencies.getHighestTrackableValue()), count);
             }

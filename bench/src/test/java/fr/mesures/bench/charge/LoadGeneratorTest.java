@@ -5,7 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import fr.mesures.serveur.ServeurSettings;
 import fr.mesures.serveur.ServeurTCP;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -41,7 +44,7 @@ class LoadGeneratorTest {
 
     private LoadOptions load(Workload w, double rate, boolean acks, Duration warmup) {
         return new LoadOptions("127.0.0.1", serveur.port(), w, rate, acks, false, 1, 64, Duration.ofSeconds(60),
-                warmup);
+                warmup, false);
     }
 
     @Test
@@ -92,6 +95,28 @@ class LoadGeneratorTest {
     }
 
     @Test
+    void progressPrintsALineASecondWhileSending() throws Exception {
+        start(ServeurSettings.builder());
+        // 2 connections, 15 readings each at 10/s: about 1.5 s of sending, so one line, one second in.
+        Workload w = new Workload(30, 2, 2, Workload.DEFAULT_BASE_MILLIS);
+        LoadOptions options = new LoadOptions("127.0.0.1", serveur.port(), w, 10, true, false, 1, 64,
+                Duration.ofSeconds(60), Duration.ZERO, true);
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream before = System.err;
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        LoadResult r;
+        try {
+            r = new LoadGenerator(options).run();
+        } finally {
+            System.setErr(before);
+        }
+
+        assertThat(r.ok()).isTrue();
+        assertThat(err.toString(StandardCharsets.UTF_8).lines().filter(l -> l.startsWith("[charge-0 ")))
+                .isNotEmpty().allMatch(l -> l.startsWith("[charge-0 +1.0s] "), "one line, a second after the first byte");
+    }
+
+    @Test
     void connectionsTheServerRefusesAreCountedAsErrors() throws Exception {
         start(ServeurSettings.builder().maxConnections(3));
         Workload w = new Workload(600, 6, 6, Workload.DEFAULT_BASE_MILLIS);
@@ -111,7 +136,7 @@ class LoadGeneratorTest {
         // must still get past its wait for the drivers.
         Workload w = new Workload(100, 4, 4, Workload.DEFAULT_BASE_MILLIS);
         LoadOptions options = new LoadOptions("no-such-host.invalid", 5050, w, 0, true, false, 2, 64,
-                Duration.ofSeconds(60), Duration.ZERO);
+                Duration.ofSeconds(60), Duration.ZERO, false);
 
         LoadResult r = assertTimeoutPreemptively(Duration.ofSeconds(30), () -> new LoadGenerator(options).run());
 
@@ -128,7 +153,7 @@ class LoadGeneratorTest {
         try (ServerSocket full = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             Workload w = new Workload(100, 10, 10, Workload.DEFAULT_BASE_MILLIS);
             LoadOptions options = new LoadOptions("127.0.0.1", full.getLocalPort(), w, 0, true, false, 1, 1,
-                    Duration.ofMillis(500), Duration.ZERO);
+                    Duration.ofMillis(500), Duration.ZERO, false);
 
             LoadResult r = assertTimeoutPreemptively(Duration.ofSeconds(30), () -> new LoadGenerator(options).run());
 
