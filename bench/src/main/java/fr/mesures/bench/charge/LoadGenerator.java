@@ -486,6 +486,16 @@ public final class LoadGenerator {
             errors.count("not_a_reply", "connection " + current.index + ": " + line);
         }
 
+        @Override
+        public void tooLong(long bytes) {
+            errors.count("line_too_long", "connection " + current.index + ": a line of " + bytes + " bytes");
+        }
+
+        @Override
+        public void cut(String start) {
+            errors.count("cut_line", "connection " + current.index + ": the stream ended inside a line: " + start);
+        }
+
         private void checkDone(Flow f, long now) {
             if (options.acks() && f.allSent() && f.log.acked() >= f.payload.values()) {
                 finish(f, now);
@@ -493,6 +503,9 @@ public final class LoadGenerator {
         }
 
         private void endOfStream(Flow f, long now) {
+            current = f;
+            f.replies.endOfStream(this);
+            current = null;
             if (options.sink()) {
                 if (!f.allSent()) {
                     fail(f, "closed_early", "connection " + f.index + ": the peer closed before everything was sent");

@@ -19,13 +19,24 @@ public final class ReplyReader {
 
         /** A line that is not a reply at all. */
         void garbage(String line);
+
+        /**
+         * A line longer than any reply (more than {@value #MAX_LINE} bytes kept across reads): not parsed, and
+         * {@code bytes} long in all.
+         */
+        void tooLong(long bytes);
+
+        /** The stream ended in the middle of a line ({@code start}: what had arrived of it). */
+        void cut(String start);
     }
 
     private static final byte[] ACK = "{\"ack\":".getBytes(StandardCharsets.US_ASCII);
-    private static final int MAX_LINE = 1 << 16;
+    static final int MAX_LINE = 1 << 16;
 
     private byte[] carry;
     private int carryLength;
+    /** Bytes of an over-long line dropped so far; -1 when not inside one. */
+    private long skipped = -1;
 
     public void feed(byte[] data, int from, int to, Handler handler) {
         int start = from;
@@ -33,9 +44,17 @@ public final class ReplyReader {
             if (data[i] != '\n') {
                 continue;
             }
-            if (carryLength > 0) {
+            if (skipped >= 0) {
+                handler.tooLong(skipped + (i - start));
+                skipped = -1;
+            } else if (carryLength > 0) {
                 append(data, start, i);
-                line(carry, 0, carryLength, handler);
+                if (skipped >= 0) {
+                    handler.tooLong(skipped);
+                    skipped = -1;
+                } else {
+                    line(carry, 0, carryLength, handler);
+                }
                 carryLength = 0;
             } else {
                 line(data, start, i, handler);
@@ -47,14 +66,30 @@ public final class ReplyReader {
         }
     }
 
-    /** Bytes of an unfinished line (a reply cut by the end of the stream is an error of the peer). */
-    public int pending() {
-        return carryLength;
+    /**
+     * The peer closed its side: a line it had begun is an error (the last reply cut short, so an ack may be
+     * missing).
+     */
+    public void endOfStream(Handler handler) {
+        if (skipped >= 0) {
+            handler.tooLong(skipped);
+        } else if (carryLength > 0) {
+            handler.cut(new String(carry, 0, Math.min(carryLength, 200), StandardCharsets.UTF_8));
+        }
+        skipped = -1;
+        carryLength = 0;
     }
 
     private void append(byte[] data, int from, int to) {
+        if (skipped >= 0) {
+            skipped += to - from;
+            return;
+        }
         int needed = carryLength + (to - from);
         if (needed > MAX_LINE) {
+            // No reply is this long: drop it, but keep counting to its end so that its tail is not taken for a
+            // line of its own, and report it once there.
+            skipped = needed;
             carryLength = 0;
             return;
         }

@@ -6,10 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import fr.mesures.serveur.ServeurSettings;
 import fr.mesures.serveur.ServeurTCP;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -163,6 +165,31 @@ class LoadGeneratorTest {
             assertThat(r.errors().counts().getOrDefault("connect_timeout", 0L) + r.connected()).isEqualTo(10);
             assertThat(r.errors().counts().get("connect_timeout")).isPositive();
             assertThat(r.held()).isZero();
+        }
+    }
+
+    @Test
+    void aReplyCutByTheEndOfTheStreamIsAnError() throws Exception {
+        // A peer that reads the acks request, answers half an ack and closes.
+        try (ServerSocket peer = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Thread server = new Thread(() -> {
+                try (Socket s = peer.accept()) {
+                    s.getInputStream().read(new byte[100]);
+                    s.getOutputStream().write("{\"ack\":1".getBytes(StandardCharsets.US_ASCII));
+                } catch (IOException e) {
+                    // the test's assertions say what went wrong
+                }
+            });
+            server.start();
+            Workload w = new Workload(1, 1, 1, Workload.DEFAULT_BASE_MILLIS);
+            LoadOptions options = new LoadOptions("127.0.0.1", peer.getLocalPort(), w, 0, true, false, 1, 1,
+                    Duration.ofSeconds(30), Duration.ZERO, false);
+
+            LoadResult r = new LoadGenerator(options).run();
+            server.join();
+
+            assertThat(r.ok()).isFalse();
+            assertThat(r.errors().counts()).containsEntry("cut_line", 1L).containsEntry("closed_early", 1L);
         }
     }
 

@@ -26,6 +26,16 @@ class ReplyReaderTest {
         public void garbage(String line) {
             seen.add("garbage " + line);
         }
+
+        @Override
+        public void tooLong(long bytes) {
+            seen.add("too long " + bytes);
+        }
+
+        @Override
+        public void cut(String start) {
+            seen.add("cut " + start);
+        }
     };
 
     @Test
@@ -36,9 +46,33 @@ class ReplyReaderTest {
         for (int i = 0; i < all.length; i += 3) {
             reader.feed(all, i, Math.min(all.length, i + 3), handler);
         }
+        reader.endOfStream(handler);
         assertThat(seen).containsExactly("ack 12", "error 13 temperature is missing", "ack 1234567", "ack 99",
                 "garbage not json");
-        assertThat(reader.pending()).isZero();
+    }
+
+    @Test
+    void aLineCutByTheEndOfTheStreamIsReported() {
+        byte[] all = "{\"ack\":12}\n{\"ack\":2".getBytes(StandardCharsets.US_ASCII);
+        ReplyReader reader = new ReplyReader();
+        reader.feed(all, 0, all.length, handler);
+        reader.endOfStream(handler);
+        assertThat(seen).containsExactly("ack 12", "cut {\"ack\":2");
+    }
+
+    @Test
+    void anOverLongLineIsReportedOnceAndItsTailIsNotTakenForALine() {
+        ReplyReader reader = new ReplyReader();
+        byte[] chunk = new byte[40_000];
+        java.util.Arrays.fill(chunk, (byte) 'x');
+        reader.feed(chunk, 0, chunk.length, handler);
+        reader.feed(chunk, 0, chunk.length, handler);      // 80,000 bytes: beyond any reply
+        byte[] end = "xyz}\n{\"ack\":5}\n".getBytes(StandardCharsets.US_ASCII);
+        reader.feed(end, 0, end.length, handler);
+        reader.feed(chunk, 0, chunk.length, handler);
+        reader.feed(chunk, 0, chunk.length, handler);      // a second one, cut by the end of the stream
+        reader.endOfStream(handler);
+        assertThat(seen).containsExactly("too long 80004", "ack 5", "too long 80000");
     }
 
     @Test
