@@ -44,6 +44,10 @@ public record LoadOptions(String host, int port, Workload workload, double rateP
         if (connectInFlight < 1) {
             throw new IllegalArgumentException("connect-in-flight must be at least 1");
         }
+        if (workload.largestPayloadBytes(acks) > Workload.MAX_PAYLOAD_BYTES) {
+            throw new IllegalArgumentException("too many readings per connection: one connection's bytes must fit"
+                    + " in 2 GiB (" + workload.largestPayloadBytes(acks) + " bytes); use more connections");
+        }
     }
 
     public boolean fixedRate() {

@@ -1,8 +1,14 @@
 package fr.mesures.bench.charge;
 
+import fr.mesures.protocole.Reading;
+import fr.mesures.protocole.Reply;
+import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
@@ -26,12 +32,10 @@ public final class Workload {
     /** 2025-11-24T16:00:00Z: a fixed base, so runs are reproducible. */
     public static final long DEFAULT_BASE_MILLIS = 1_764_000_000_000L;
 
-    private static final byte[] ID_PREFIX = "{\"capteur_id\":\"capteur_".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-    private static final byte[] TEMPERATURE = "\",\"temperature\":".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-    private static final byte[] TIMESTAMP = ",\"timestamp\":".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-    private static final byte[] CSV_PREFIX = "capteur_".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-    /** The longest line: prefix, a 10-digit sensor number, "-20.0", a 19-digit timestamp, "}\n". */
-    static final int MAX_LINE = ID_PREFIX.length + 10 + TEMPERATURE.length + 5 + TIMESTAMP.length + 19 + 2;
+    /** The most bytes one connection's payload can hold: one byte array, then one direct buffer, indexed by int. */
+    static final long MAX_PAYLOAD_BYTES = Integer.MAX_VALUE - 8;
+
+    private static final byte[] ACKS_REQUEST = Reply.ACKS_REQUEST.getBytes(StandardCharsets.US_ASCII);
 
     private final long readings;
     private final int connections;
@@ -48,13 +52,15 @@ public final class Workload {
         if (sensors < 1) {
             throw new IllegalArgumentException("there must be at least one sensor");
         }
-        if (readings / connections > Integer.MAX_VALUE - 2) {
-            throw new IllegalArgumentException("too many readings per connection");
-        }
         this.readings = readings;
         this.connections = connections;
         this.sensors = sensors;
         this.baseMillis = baseMillis;
+        if (readings > 0) {
+            // Timestamps grow with k: the first and the last reading are valid (Reading checks the range), so all are.
+            reading(0);
+            reading(readings - 1);
+        }
     }
 
     public long readings() {
@@ -79,6 +85,11 @@ public final class Workload {
         return c + (long) j * connections;
     }
 
+    /** Reading k itself. */
+    public Reading reading(long k) {
+        return new Reading(capteurId(k), temperature(k), timestamp(k));
+    }
+
     /** Sensor number (1-based) of reading k: its identifier is {@code "capteur_" + sensor(k)}. */
     public long sensor(long k) {
         return k % sensors + 1;
@@ -92,60 +103,57 @@ public final class Workload {
         return baseMillis + k / sensors;
     }
 
-    /** Temperature in tenths of a degree, -200 .. 399. */
-    public int temperatureTenths(long k) {
-        return (int) (k % 600) - 200;
-    }
-
+    /** -20.0 .. 39.9 °C in steps of a tenth, from k. */
     public double temperature(long k) {
-        return temperatureTenths(k) / 10.0;
+        return ((int) (k % 600) - 200) / 10.0;
     }
 
     /**
-     * Writes reading k as one NDJSON line (the same text as {@code Reading.toJson()}) at {@code at}; returns the
-     * position after it. {@code out} must have {@link #MAX_LINE} bytes free.
+     * The most bytes any connection's payload takes (an upper bound): the load generator needs it to fit in
+     * {@link #MAX_PAYLOAD_BYTES}.
      */
-    public int line(long k, byte[] out, int at) {
-        int p = put(ID_PREFIX, out, at);
-        p = putLong(sensor(k), out, p);
-        p = put(TEMPERATURE, out, p);
-        int tenths = temperatureTenths(k);
-        if (tenths < 0) {
-            out[p++] = '-';
-            tenths = -tenths;
+    public long largestPayloadBytes(boolean acksRequest) {
+        if (readings == 0) {
+            return acksRequest ? ACKS_REQUEST.length : 0;
         }
-        p = putLong(tenths / 10, out, p);
-        out[p++] = '.';
-        out[p++] = (byte) ('0' + tenths % 10);
-        p = put(TIMESTAMP, out, p);
-        p = putLong(timestamp(k), out, p);
-        out[p++] = '}';
-        out[p++] = '\n';
-        return p;
+        // The longest line: the sensor number with the most digits, the longest temperature (-20.0), and the
+        // timestamp with the most characters, which is the first or the last.
+        long longest = 0;
+        for (long k : new long[] {0, readings - 1}) {
+            longest = Math.max(longest, new Reading("capteur_" + sensors, -20.0, timestamp(k)).toJson().length());
+        }
+        return readingsOf(0) * longest + (acksRequest ? ACKS_REQUEST.length : 0);
     }
 
     /**
      * The bytes connection {@code c} sends, in a direct buffer (written to sockets without a copy), and where each
      * value ends. With {@code acksRequest} value 1 is {@code {"acks":true}} and the readings are values 2..n+1.
+     * Each line is {@link Reading#toJson()} of its reading: built before anything is timed, so what it costs
+     * does not matter.
      */
     public Payload payload(int c, boolean acksRequest) {
         int n = readingsOf(c);
-        byte[] request = fr.mesures.protocole.Reply.ACKS_REQUEST.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
         int values = n + (acksRequest ? 1 : 0);
         int[] ends = new int[values];
-        byte[] scratch = new byte[Math.max(64, (int) Math.min(Integer.MAX_VALUE - 64, (long) values * 80))];
+        byte[] scratch = new byte[(int) Math.min(MAX_PAYLOAD_BYTES, Math.max(64, (long) values * 80))];
         int p = 0;
         int v = 0;
         if (acksRequest) {
-            System.arraycopy(request, 0, scratch, 0, request.length);
-            p = request.length;
+            System.arraycopy(ACKS_REQUEST, 0, scratch, 0, ACKS_REQUEST.length);
+            p = ACKS_REQUEST.length;
             ends[v++] = p;
         }
         for (int j = 0; j < n; j++) {
-            if (p + MAX_LINE > scratch.length) {
-                scratch = Arrays.copyOf(scratch, (int) Math.min(Integer.MAX_VALUE - 64, scratch.length * 2L));
+            byte[] line = reading(reading(c, j)).toJson().getBytes(StandardCharsets.US_ASCII);
+            if ((long) p + line.length > scratch.length) {
+                if (scratch.length == MAX_PAYLOAD_BYTES) {
+                    throw new IllegalStateException("connection " + c + ": more than " + MAX_PAYLOAD_BYTES
+                            + " bytes (check largestPayloadBytes first)");
+                }
+                scratch = Arrays.copyOf(scratch, (int) Math.min(MAX_PAYLOAD_BYTES, scratch.length * 2L));
             }
-            p = line(reading(c, j), scratch, p);
+            System.arraycopy(line, 0, scratch, p, line.length);
+            p += line.length;
             ends[v++] = p;
         }
         ByteBuffer bytes = ByteBuffer.allocateDirect(p);
@@ -153,69 +161,22 @@ public final class Workload {
         return new Payload(bytes, ends, acksRequest ? 2 : 1);
     }
 
-    /** Total bytes of every connection's payload, without acks requests. */
-    public long ndjsonBytes() {
-        byte[] line = new byte[MAX_LINE];
-        long total = 0;
-        for (long k = 0; k < readings; k++) {
-            total += line(k, line, 0);
-        }
-        return total;
-    }
-
     /**
      * The same readings as CSV rows in the column order of the table {@code mesures}: capteur_id, timestamp,
-     * temperature, received_at (which the sqlite3 import takes from {@code receivedAt}).
+     * temperature, received_at (which the sqlite3 import takes from {@code receivedAt}). The temperature is
+     * written as {@link Reading#toJson()} writes it.
      */
     public void writeCsv(OutputStream out, long receivedAt) throws IOException {
-        byte[] buffer = new byte[1 << 16];
-        byte[] tail = (',' + Long.toString(receivedAt) + '\n').getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-        int p = 0;
+        Writer w = new BufferedWriter(new OutputStreamWriter(out, StandardCharsets.US_ASCII), 1 << 16);
+        StringBuilder row = new StringBuilder(64);
         for (long k = 0; k < readings; k++) {
-            if (p + 128 > buffer.length) {
-                out.write(buffer, 0, p);
-                p = 0;
-            }
-            p = put(CSV_PREFIX, buffer, p);
-            p = putLong(sensor(k), buffer, p);
-            buffer[p++] = ',';
-            p = putLong(timestamp(k), buffer, p);
-            buffer[p++] = ',';
-            int tenths = temperatureTenths(k);
-            if (tenths < 0) {
-                buffer[p++] = '-';
-                tenths = -tenths;
-            }
-            p = putLong(tenths / 10, buffer, p);
-            buffer[p++] = '.';
-            buffer[p++] = (byte) ('0' + tenths % 10);
-            p = put(tail, buffer, p);
+            Reading r = reading(k);
+            row.setLength(0);
+            row.append(r.capteurId()).append(',').append(r.timestamp()).append(',').append(r.temperature())
+                    .append(',').append(receivedAt).append('\n');
+            w.append(row);
         }
-        out.write(buffer, 0, p);
-        out.flush();
-    }
-
-    private static int put(byte[] bytes, byte[] out, int at) {
-        System.arraycopy(bytes, 0, out, at, bytes.length);
-        return at + bytes.length;
-    }
-
-    /** Writes a non-negative number in decimal. */
-    static int putLong(long value, byte[] out, int at) {
-        if (value == 0) {
-            out[at] = '0';
-            return at + 1;
-        }
-        int digits = 0;
-        for (long v = value; v > 0; v /= 10) {
-            digits++;
-        }
-        int end = at + digits;
-        for (int i = end - 1; i >= at; i--) {
-            out[i] = (byte) ('0' + value % 10);
-            value /= 10;
-        }
-        return end;
+        w.flush();
     }
 
     /**

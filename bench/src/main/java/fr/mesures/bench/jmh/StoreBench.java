@@ -1,5 +1,6 @@
 package fr.mesures.bench.jmh;
 
+import fr.mesures.bench.charge.Workload;
 import fr.mesures.serveur.storage.FileStore;
 import fr.mesures.serveur.storage.MesureStore;
 import fr.mesures.serveur.storage.ReadingBlock;
@@ -46,6 +47,14 @@ public class StoreBench {
     static final int ROWS = 100_000;
     static final int BLOCK = 4_000;
     static final int SENSORS = 1_000;
+    /** The load generator's numbering; far more readings than an iteration writes (a few million). */
+    static final Workload NUMBERING = new Workload(1_000_000_000L, 1, SENSORS, Workload.DEFAULT_BASE_MILLIS);
+    /**
+     * What the server gives the file store to remember at -Xmx128m (the heap run.sh gives it): ServeurTCP's
+     * MAX_IN_FLIGHT_READINGS, its in-flight budget (a sixteenth of the heap, 8 MiB) over the shortest reading
+     * (35 bytes): 239,674.
+     */
+    static final int REMEMBERED_KEYS = (int) ((128L << 20) / 16 / 35);
 
     /** {@code sqlite:FULL}, {@code sqlite:NORMAL} or {@code file}. */
     @Param({"sqlite:FULL", "sqlite:NORMAL", "file"})
@@ -60,8 +69,9 @@ public class StoreBench {
     @Setup(Level.Trial)
     public void names() {
         ids = new String[SENSORS];
+        // One String per sensor, shared by all its readings, as the server's identifier cache does.
         for (int s = 0; s < SENSORS; s++) {
-            ids[s] = "capteur_" + (s + 1);
+            ids[(int) NUMBERING.sensor(s) - 1] = NUMBERING.capteurId(s);
         }
     }
 
@@ -73,7 +83,7 @@ public class StoreBench {
             target = SqliteStore.open(dir.resolve("mesures.db"),
                     new SqliteStore.Options(store.substring(7), d.busyTimeoutMs(), d.cacheMiB()));
         } else {
-            target = FileStore.open(dir.resolve("donnees.txt"), 233_000);
+            target = FileStore.open(dir.resolve("donnees.txt"), REMEMBERED_KEYS);
         }
         next = 0;
     }
@@ -83,9 +93,10 @@ public class StoreBench {
         blocks = new ArrayList<>();
         for (int b = 0; b < ROWS / BLOCK; b++) {
             ReadingBlock block = new ReadingBlock(BLOCK);
-            block.receivedAt(1_764_000_000_000L + next / SENSORS);
+            block.receivedAt(NUMBERING.timestamp(next));
             for (int i = 0; i < BLOCK; i++, next++) {
-                block.add(ids[(int) (next % SENSORS)], (next % 600 - 200) / 10.0, 1_764_000_000_000L + next / SENSORS);
+                block.add(ids[(int) NUMBERING.sensor(next) - 1], NUMBERING.temperature(next),
+                        NUMBERING.timestamp(next));
             }
             blocks.add(block);
         }

@@ -115,7 +115,8 @@ class LoadGeneratorTest {
 
         assertThat(r.ok()).isTrue();
         assertThat(err.toString(StandardCharsets.UTF_8).lines().filter(l -> l.startsWith("[charge-0 ")))
-                .isNotEmpty().allMatch(l -> l.startsWith("[charge-0 +1.0s] "), "one line, a second after the first byte");
+                .isNotEmpty()
+                .allMatch(l -> l.startsWith("[charge-0 +1.0s] "), "one line, a second after the first byte");
     }
 
     @Test

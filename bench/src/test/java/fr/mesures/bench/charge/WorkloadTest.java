@@ -1,6 +1,7 @@
 package fr.mesures.bench.charge;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import fr.mesures.protocole.Reading;
 import fr.mesures.protocole.ReadingDecoder;
@@ -11,6 +12,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -53,17 +55,49 @@ class WorkloadTest {
     }
 
     @Test
-    void linesAreExactlyWhatTheProtocolsReadingWrites() {
+    void eachValueIsItsReadingAsTheProtocolWritesIt() {
         Workload w = new Workload(2_000, 3, 1_000, Workload.DEFAULT_BASE_MILLIS);
-        byte[] out = new byte[Workload.MAX_LINE];
-        for (long k = 0; k < 2_000; k += 7) {
-            int n = w.line(k, out, 0);
-            String expected = new Reading(w.capteurId(k), w.temperature(k), w.timestamp(k)).toJson();
-            assertThat(new String(out, 0, n, StandardCharsets.US_ASCII)).isEqualTo(expected);
+        for (int c = 0; c < 3; c++) {
+            Workload.Payload p = w.payload(c, false);
+            byte[] bytes = bytes(p.bytes());
+            int start = 0;
+            for (int j = 0; j < p.values(); j++) {
+                String expected = new Reading(w.capteurId(w.reading(c, j)), w.temperature(w.reading(c, j)),
+                        w.timestamp(w.reading(c, j))).toJson();
+                assertThat(new String(bytes, start, p.ends()[j] - start, StandardCharsets.US_ASCII))
+                        .isEqualTo(expected);
+                start = p.ends()[j];
+            }
         }
+        assertThat(new String(bytes(w.payload(1, false).bytes()), StandardCharsets.US_ASCII))
+                .startsWith("{\"capteur_id\":\"capteur_2\",\"temperature\":-19.9,\"timestamp\":1764000000000}\n"
+                        + "{\"capteur_id\":\"capteur_5\",\"temperature\":-19.6,\"timestamp\":1764000000000}\n");
         assertThat(w.temperature(0)).isEqualTo(-20.0);
         assertThat(w.temperature(199)).isEqualTo(-0.1);
         assertThat(w.temperature(599)).isEqualTo(39.9);
+    }
+
+    @Test
+    void oneConnectionMayCarryWhatFitsIn2GiBAndNoMore() {
+        // 76 bytes a line at most here: 29 million readings would take 2.2 GB, more than one buffer holds.
+        LoadOptions fits = options(new Workload(29_000_000L, 2, 1_000, Workload.DEFAULT_BASE_MILLIS));
+        assertThat(fits.workload().largestPayloadBytes(true)).isLessThanOrEqualTo(Workload.MAX_PAYLOAD_BYTES);
+        assertThatThrownBy(() -> options(new Workload(29_000_000L, 1, 1_000, Workload.DEFAULT_BASE_MILLIS)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("too many readings per connection");
+        // The bound holds for the lines the payload really has.
+        Workload small = new Workload(1_001, 2, 1_000, Workload.DEFAULT_BASE_MILLIS);
+        assertThat(small.largestPayloadBytes(true)).isGreaterThanOrEqualTo(small.payload(0, true).bytes().remaining());
+    }
+
+    @Test
+    void aBaseThatPutsTimestampsOutOfRangeIsRefusedUpFront() {
+        assertThatThrownBy(() -> new Workload(10, 1, 1, Long.MAX_VALUE - 5))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    private static LoadOptions options(Workload w) {
+        return new LoadOptions("127.0.0.1", 5050, w, 0, true, false, 1, 1, Duration.ofMinutes(1), Duration.ZERO,
+                false);
     }
 
     @Test
