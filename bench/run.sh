@@ -21,7 +21,7 @@
 # counts what the store holds; prints the tables with PASS/FAIL per target of the issue and appends them, with
 # date, commit and machine, to bench/RESULTS.md. Only 127.0.0.1, free ports, and every process it starts is
 # stopped by its PID when it ends (also on Ctrl-C).
-set -euo pipefail
+set -Eeuo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SERVEUR_JAR=$ROOT/serveur/target/serveur.jar
@@ -45,7 +45,10 @@ WARMUP=$((WARMUP / SCALE))
 WARMUP_BASE=$((1764000000000 - 86400000))
 
 say() { printf '[run.sh %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { say "ERROR: $*"; exit 1; }
+# Exit codes: 0 every target passes, 1 one fails (the report says which), 3 a step could not run (die, or any command
+# that failed unexpectedly: the ERR trap, which -E extends to functions and subshells).
+die() { say "ERROR: $*"; exit 3; }
+trap 'die "line $LINENO: $BASH_COMMAND failed"' ERR
 
 # ------------------------------------------------------------------------------------------- processes we own
 PIDS=()
@@ -334,13 +337,13 @@ TABLE=$WORK/table.md
     echo "Machine: $(nproc) cores ($CPU_MODEL), $RAM RAM, Linux $(uname -r), $JDK; sqlite3 shell $(sqlite3 --version | cut -d' ' -f1); socat $(socat -V | awk '/socat version/ { print $3; exit }'); load average before/after: $LOAD_BEFORE / $LOAD."
     echo "Server: serveur.jar built $SERVEUR_JAR_BUILT (sha256 $SERVEUR_SHA…), run as \`java $SERVER_HEAP -jar serveur/target/serveur.jar --sqlite-synchronous $SYNC${SERVER_OPTS:+ $SERVER_OPTS}\`, a fresh server and store for each measurement, warmed up with $WARMUP readings (other keys) over the same number of connections before it. Load: bench/target/charge.jar, 1,000 sensors (10,000 in the 10,000-connection run), every reading a distinct (capteur_id, timestamp), acks requested and waited for. Each figure is the median of $REPEAT measurements (spread in brackets); peak RSS is that of the measured load. Run time $(( $(date +%s) - STARTED )) s."
     echo
-    set +e
-    java -cp "$CHARGE_JAR" fr.mesures.bench.charge.Charge report "$MEASUREMENTS"
-    REPORT_STATUS=$?
-    set -e
+    REPORT_STATUS=0
+    java -cp "$CHARGE_JAR" fr.mesures.bench.charge.Charge report "$MEASUREMENTS" || REPORT_STATUS=$?
     echo
 } >"$TABLE"
 cat "$TABLE"
+# 0 and 1 are the report's verdict; anything else (3: it crashed) means there is no verdict to record.
+((REPORT_STATUS <= 1)) || die "the report could not be made (exit $REPORT_STATUS); measurements in $MEASUREMENTS"
 if [[ $QUICK == 1 ]]; then
     say "QUICK run: not appended to bench/RESULTS.md"
 else
@@ -352,4 +355,4 @@ else
     say "appended to bench/RESULTS.md"
 fi
 cp "$MEASUREMENTS" "$ROOT/bench/target/last-measurements.jsonl" 2>/dev/null || true
-exit "${REPORT_STATUS:-0}"
+exit "$REPORT_STATUS"

@@ -20,7 +20,7 @@ import picocli.CommandLine.Option;
 /**
  * The load generator's command line. Without a subcommand it runs a load and prints two lines: one for a person,
  * then one JSON object (the last line, starting with '{') for scripts. Exit code 0 when every connection held and
- * every reading was acknowledged without error, 1 otherwise, 2 for a bad command line.
+ * every reading was acknowledged without error, 1 otherwise, 2 for a bad command line, 3 when it could not run.
  */
 @Command(name = "charge", mixinStandardHelpOptions = true, version = "charge 0.1.0", sortOptions = false,
         usageHelpAutoWidth = true,
@@ -30,6 +30,9 @@ import picocli.CommandLine.Option;
                     + " to the last ack, and ack latency.",
             "Every reading has its own (capteur_id, timestamp), so the store must keep all of them."})
 public final class Charge implements Callable<Integer> {
+
+    /** Exit code when a command could not do its work at all (an exception), as opposed to 1, a failed result. */
+    public static final int COULD_NOT_RUN = 3;
 
     @Option(names = "--host", defaultValue = "127.0.0.1", description = "server address (default ${DEFAULT-VALUE})")
     String host;
@@ -95,6 +98,13 @@ public final class Charge implements Callable<Integer> {
         cli.setParameterExceptionHandler((e, args) -> {
             e.getCommandLine().getErr().println("charge: " + e.getMessage() + " (see --help)");
             return 2;
+        });
+        // Not 1, which means "ran, and the load or a target failed": a script must tell a failed measurement from
+        // a step that could not run (a file missing, a bug).
+        cli.setExecutionExceptionHandler((e, c, parsed) -> {
+            c.getErr().println("charge: could not run: " + e);
+            e.printStackTrace(c.getErr());
+            return COULD_NOT_RUN;
         });
         return cli;
     }

@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 class ChargeCommandLineTest {
@@ -36,6 +38,11 @@ class ChargeCommandLineTest {
     @Test
     void aLoadWithoutAPortIsABadCommandLine() {
         assertThat(Charge.commandLine().execute("-n", "10")).isEqualTo(2);
+    }
+
+    @Test
+    void aCommandThatCannotRunExitsWith3NotWithTheCodeOfAFailedResult(@TempDir Path tmp) {
+        assertThat(Charge.commandLine().execute("report", tmp.resolve("missing.jsonl").toString())).isEqualTo(3);
     }
 
     @Test
