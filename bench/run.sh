@@ -212,10 +212,9 @@ server_load() {
         stored=$(wc -l <"$dir/donnees.txt")
     fi
     stored=$((stored - warmed))
-    local rate=0
-    if [[ " $* " == *" --rate "* ]]; then rate=1; fi
-    printf '{"kind":"server","name":"%s","rep":%s,"store":"%s","readings":%s,"connections":%s,"sensors":%s,"rate":%s,"heap":"%s","sync":"%s","warmup":%s,"rss_scope":"%s","server_cpu_s":%s,"rss_peak_kb":%s,"stored":%s,"threads_cpu_s":%s,"charge":%s}\n' \
-        "$name" "$rep" "$kind" "$readings" "$connections" "$sensors" "$rate" "$SERVER_HEAP" "$SYNC" "$warmed" "$hwm_scope" \
+    # What the load was (readings, connections, sensors, rate) is in the charge line: no copy beside it.
+    printf '{"kind":"server","name":"%s","rep":%s,"store":"%s","heap":"%s","sync":"%s","warmup":%s,"rss_scope":"%s","server_cpu_s":%s,"rss_peak_kb":%s,"stored":%s,"threads_cpu_s":%s,"charge":%s}\n' \
+        "$name" "$rep" "$kind" "$SERVER_HEAP" "$SYNC" "$warmed" "$hwm_scope" \
         "$(awk -v a="$cpu0" -v b="$cpu1" -v t="$TICKS" 'BEGIN { printf "%.2f", (b - a) / t }')" \
         "$hwm" "$stored" "$(threads_json "$dir/threads.before" "$dir/threads.after")" "$CHARGE_JSON" \
         >>"$MEASUREMENTS"
@@ -296,8 +295,8 @@ raw_limit() {
     kill -TERM "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
     forget_pid "$pid"
-    printf '{"kind":"raw","name":"%s","rep":%s,"target":"%s","readings":%s,"connections":%s,"file_bytes":%s,"fsync_s":%s,"charge":%s}\n' \
-        "$name" "$rep" "$target" "$readings" "$connections" "$bytes" "$fsync_s" "$CHARGE_JSON" >>"$MEASUREMENTS"
+    printf '{"kind":"raw","name":"%s","rep":%s,"target":"%s","file_bytes":%s,"fsync_s":%s,"charge":%s}\n' \
+        "$name" "$rep" "$target" "$bytes" "$fsync_s" "$CHARGE_JSON" >>"$MEASUREMENTS"
     rm -f "$dir/raw.ndjson"
 }
 

@@ -20,14 +20,17 @@ import picocli.CommandLine.Parameters;
  *
  * <p>Lines, each a JSON object with a {@code kind}:
  * <ul>
- *   <li>{@code server}: one load against the serveur: {@code store}, {@code readings}, {@code connections},
- *       {@code rate} (0 = full speed), {@code charge} (the load generator's JSON line), {@code server_cpu_s},
- *       {@code rss_peak_kb}, {@code stored} (rows counted in the store afterwards), {@code threads_cpu_s};</li>
+ *   <li>{@code server}: one load against the serveur: {@code store}, {@code charge} (the load generator's JSON
+ *       line, which says how many readings over how many connections at what rate), {@code server_cpu_s},
+ *       {@code rss_peak_kb}, {@code stored} (rows counted in the store afterwards, less the warm-up's),
+ *       {@code threads_cpu_s};</li>
  *   <li>{@code import}: the sqlite3 shell importing the same rows: {@code readings}, {@code seconds},
  *       {@code stored};</li>
- *   <li>{@code raw}: the same bytes sent to socat: {@code target} ({@code file} or {@code null}),
- *       {@code connections}, {@code readings}, {@code charge}, {@code file_bytes}.</li>
+ *   <li>{@code raw}: the same bytes sent to socat: {@code target} ({@code file} or {@code null}), {@code charge},
+ *       {@code file_bytes}.</li>
  * </ul>
+ * What a load was (readings, connections, sensors, rate) is read from its {@code charge} line only: a copy
+ * beside it could say something else.
  */
 @Command(name = "report", mixinStandardHelpOptions = true,
         description = "Prints the results tables (Markdown) of a bench/run.sh measurements file.")
@@ -103,11 +106,10 @@ public final class Report implements Callable<Integer> {
             if (!"server".equals(l.get("kind"))) {
                 continue;
             }
-            double readings = Json.number(l, "readings");
-            double rate = Json.number(l, "rate");
+            double readings = readings(l);
+            double rate = ratePerConnection(l);
             String store = Json.string(l, "store");
-            String name = store + (rate > 0 ? ", " + fmt(rate, 0) + " reading/s per connection"
-                    : Json.number(l, "charge.rate_per_connection") > 0 ? "" : ", full speed")
+            String name = store + (rate > 0 ? ", " + fmt(rate, 0) + " reading/s per connection" : ", full speed")
                     + ("fire-and-forget".equals(stringAt(l, "charge", "mode")) ? ", fire-and-forget" : "");
             String vsLimit = "";
             double perS = Json.number(l, "charge.readings_per_s");
@@ -127,7 +129,7 @@ public final class Report implements Callable<Integer> {
             double cpu = Json.number(l, "server_cpu_s");
             md.append("| ").append(name)
                     .append(" | ").append(count(readings))
-                    .append(" | ").append(count(Json.number(l, "connections")))
+                    .append(" | ").append(count(connections(l)))
                     .append(" | ").append(fmt(Json.number(l, "charge.elapsed_s"), 2))
                     .append(" | ").append(count(perS)).append(spreads.getOrDefault(Json.string(l, "name"), ""))
                     .append(" | ").append(fmt(Json.number(l, "charge.latency_ms.p50"), 1)).append(" / ")
@@ -154,16 +156,16 @@ public final class Report implements Callable<Integer> {
                         ? "raw TCP-to-file: socat, one process per connection, appending to one file (no fsync)"
                         : "load generator ceiling: socat to /dev/null";
                 double elapsed = Json.number(l, "charge.elapsed_s");
-                double readings = Json.number(l, "readings");
+                double readings = readings(l);
                 md.append("| ").append(target).append(" | ").append(count(readings))
-                        .append(" | ").append(count(Json.number(l, "connections"))).append(" | ")
+                        .append(" | ").append(count(connections(l))).append(" | ")
                         .append(fmt(elapsed, 2)).append(" | ")
                         .append(count(Json.number(l, "charge.readings_per_s")))
                         .append(spreads.getOrDefault(Json.string(l, "name"), "")).append(" |\n");
                 if (file) {
                     double withSync = elapsed + Json.number(l, "fsync_s");
                     md.append("| the same, plus one fsync of the file at the end | ").append(count(readings))
-                            .append(" | ").append(count(Json.number(l, "connections"))).append(" | ")
+                            .append(" | ").append(count(connections(l))).append(" | ")
                             .append(fmt(withSync, 2)).append(" | ").append(count(readings / withSync))
                             .append(" |\n");
                 }
@@ -198,11 +200,11 @@ public final class Report implements Callable<Integer> {
         targets.add(manyConnections("SQLite", sqlite200k, sqlite1M));
         targets.add(manyConnections("File", file200k, file1M));
         if (many != null) {
-            int c = (int) Json.number(many, "connections");
+            int c = (int) connections(many);
             double held = Json.number(many, "charge.held");
             double errors = Json.number(many, "charge.errors");
-            boolean allAcked = Json.number(many, "charge.acked_readings") == Json.number(many, "readings");
-            targets.add(new Target(count(c) + " connections at " + fmt(Json.number(many, "rate"), 0)
+            boolean allAcked = Json.number(many, "charge.acked_readings") == readings(many);
+            targets.add(new Target(count(c) + " connections at " + fmt(ratePerConnection(many), 0)
                     + " reading/s each: all held",
                     count(held) + " held, " + count(errors) + " errors, " + (allAcked ? "all" : "NOT all")
                             + " acked", "all " + count(c), held == c && errors == 0 && allAcked));
@@ -230,10 +232,9 @@ public final class Report implements Callable<Integer> {
         boolean allStored = true;
         StringBuilder notStored = new StringBuilder();
         for (Map<String, Object> l : all) {
-            if ("server".equals(l.get("kind")) && Json.number(l, "stored") != Json.number(l, "readings")) {
+            if ("server".equals(l.get("kind")) && Json.number(l, "stored") != readings(l)) {
                 allStored = false;
-                notStored.append(' ').append(Json.string(l, "store")).append(' ')
-                        .append(count(Json.number(l, "readings")));
+                notStored.append(' ').append(Json.string(l, "store")).append(' ').append(count(readings(l)));
             }
         }
         targets.add(new Target("Every reading of every measurement stored (counted in the store)",
@@ -255,8 +256,8 @@ public final class Report implements Callable<Integer> {
             @SuppressWarnings("unchecked")
             Map<String, Object> threads = (Map<String, Object>) l.get("threads_cpu_s");
             Map<String, Double> groups = groupThreads(threads);
-            md.append("| ").append(Json.string(l, "store")).append(' ').append(count(Json.number(l, "readings")))
-                    .append(" / ").append(count(Json.number(l, "connections")));
+            md.append("| ").append(Json.string(l, "store")).append(' ').append(count(readings(l)))
+                    .append(" / ").append(count(connections(l)));
             double total = 0;
             for (double v : groups.values()) {
                 md.append(" | ").append(fmt(v, 2));
@@ -313,6 +314,20 @@ public final class Report implements Callable<Integer> {
     /** What a repetition is ranked by: readings/s, or rows/s for an import. */
     private static double rate(Map<String, Object> l) {
         return "import".equals(l.get("kind")) ? importRate(l) : perS(l);
+    }
+
+    /** Readings of a load (from its charge line) or rows of an import. */
+    private static double readings(Map<String, Object> l) {
+        return "import".equals(l.get("kind")) ? Json.number(l, "readings") : Json.number(l, "charge.readings");
+    }
+
+    private static double connections(Map<String, Object> l) {
+        return Json.number(l, "charge.connections");
+    }
+
+    /** Readings per second per connection; 0 at full speed. */
+    private static double ratePerConnection(Map<String, Object> l) {
+        return Json.number(l, "charge.rate_per_connection");
     }
 
     private static double perS(Map<String, Object> run) {

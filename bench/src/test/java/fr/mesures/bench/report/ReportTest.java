@@ -8,28 +8,36 @@ import org.junit.jupiter.api.Test;
 
 class ReportTest {
 
-    private static String charge(double perS, double elapsed, double p99, int held, int errors, long acked) {
-        return "{\"readings_per_s\":" + perS + ",\"elapsed_s\":" + elapsed + ",\"held\":" + held + ",\"errors\":"
-                + errors + ",\"acked_readings\":" + acked + ",\"latency_ms\":{\"p50\":1,\"p99\":" + p99
-                + ",\"max\":" + (p99 + 1) + "}}";
+    private static String charge(long readings, int c, double rate, double perS, double elapsed, double p99,
+            int held, int errors, long acked) {
+        return "{\"ok\":" + (errors == 0 && held == c) + ",\"connections\":" + c + ",\"held\":" + held
+                + ",\"readings\":" + readings + ",\"sensors\":1000,\"rate_per_connection\":" + rate
+                + ",\"bytes\":" + readings * 74 + ",\"readings_per_s\":" + perS + ",\"elapsed_s\":" + elapsed
+                + ",\"errors\":" + errors + ",\"acked_readings\":" + acked + ",\"latency_ms\":{\"p50\":1,\"p99\":"
+                + p99 + ",\"max\":" + (p99 + 1) + "}}";
     }
 
     private static String server(String name, String store, long readings, int c, double perS, double elapsed,
             double rssMb, long stored, String extra) {
-        return "{\"kind\":\"server\",\"name\":\"" + name + "\",\"store\":\"" + store + "\",\"readings\":" + readings
-                + ",\"connections\":" + c + ",\"rate\":" + (extra.isEmpty() ? 0 : 1) + ",\"heap\":\"-Xmx256m\""
-                + ",\"server_cpu_s\":2,\"rss_peak_kb\":" + (rssMb * 1024) + ",\"stored\":" + stored
+        return server(name, store, readings, c, perS, elapsed, rssMb, stored, extra, 2);
+    }
+
+    private static String server(String name, String store, long readings, int c, double perS, double elapsed,
+            double rssMb, long stored, String extra, double cpu) {
+        boolean fixedRate = !extra.isEmpty();
+        return "{\"kind\":\"server\",\"name\":\"" + name + "\",\"store\":\"" + store + "\",\"heap\":\"-Xmx256m\""
+                + ",\"server_cpu_s\":" + cpu + ",\"rss_peak_kb\":" + (rssMb * 1024) + ",\"stored\":" + stored
                 + ",\"threads_cpu_s\":{\"serveur-selecto\":0.5,\"serveur-worker-\":1.0,\"serveur-writer\":0.4,"
                 + "\"GC Thread#0\":0.1,\"C2 CompilerThre\":0.3,\"main\":0.01},\"charge\":"
-                + charge(perS, elapsed, extra.isEmpty() ? 900 : 12, c, 0, readings) + "}";
+                + charge(readings, c, fixedRate ? 1 : 0, perS, elapsed, fixedRate ? 12 : 900, c, 0, readings) + "}";
     }
 
     private static List<Map<String, Object>> lines(double sqlitePerS, double file4MFactor) {
         return List.of(
                 Json.object("{\"kind\":\"import\",\"name\":\"import_1m\",\"readings\":1000000,\"seconds\":2.5,"
                         + "\"stored\":1000000,\"detail\":\"x\"}"),
-                Json.object("{\"kind\":\"raw\",\"name\":\"raw_file_100\",\"target\":\"file\",\"readings\":1000000,"
-                        + "\"connections\":100,\"fsync_s\":0.1,\"charge\":" + charge(1_500_000, 0.66, 0, 100, 0, 0)
+                Json.object("{\"kind\":\"raw\",\"name\":\"raw_file_100\",\"target\":\"file\",\"file_bytes\":74000000,"
+                        + "\"fsync_s\":0.1,\"charge\":" + charge(1_000_000, 100, 0, 1_500_000, 0.66, 0, 100, 0, 0)
                         + "}"),
                 Json.object(server("sqlite_1m_100", "sqlite", 1_000_000, 100, sqlitePerS, 1e6 / sqlitePerS, 200,
                         1_000_000, "")),
@@ -53,7 +61,9 @@ class ReportTest {
         assertThat(r.targets().get(10).measured()).isEqualTo("missing in file 200,000");
         assertThat(r.targets().get(10).what()).startsWith("Every reading");
         assertThat(r.markdown()).contains("| sqlite, full speed | 1,000,000 | 100 |", "0.83 × sqlite3 .import",
-                "0.60 × raw TCP-to-file", "| PASS |", "| **FAIL** |");
+                "0.60 × raw TCP-to-file", "| PASS |", "| **FAIL** |",
+                "| sqlite, 1 reading/s per connection | 300,000 | 10,000 |");
+        assertThat(r.targets().get(5).what()).isEqualTo("10,000 connections at 1 reading/s each: all held");
         assertThat(r.allPass()).isFalse();
     }
 
