@@ -106,31 +106,37 @@ TICKS=$(getconf CLK_TCK)
 MEASUREMENTS=$WORK/measurements.jsonl
 : >"$MEASUREMENTS"
 
-# CPU ticks (user + system) of a whole process, dead threads included.
-process_ticks() { local s; s=$(<"/proc/$1/stat"); s=${s##*) }; set -- $s; echo $((${12} + ${13})); }
+# CPU ticks (user + system) from the content of a /proc stat file.
+stat_ticks() { local s=${1##*) }; set -- $s; echo $((${12} + ${13})); }
 
-# One line per live thread: name<TAB>ticks (names as the kernel keeps them: 15 characters).
+# thread_ticks PID: the CPU of the whole process (threads that have exited included), then of each live thread, as
+# near the same moment as /proc allows: "process<TAB>-<TAB>ticks", then "tid<TAB>name<TAB>ticks" (names as the kernel
+# keeps them, 15 characters, so several threads may share one: the tid tells them apart).
 thread_ticks() {
     local t s comm
+    s=$(<"/proc/$1/stat")
+    printf 'process\t-\t%s\n' "$(stat_ticks "$s")"
     for t in /proc/"$1"/task/*; do
-        comm=$(<"$t/comm") 2>/dev/null || continue
-        s=$(<"$t/stat") 2>/dev/null || continue
-        s=${s##*) }
-        set -- $s
-        printf '%s\t%s\n' "$comm" $((${12} + ${13}))
+        { comm=$(<"$t/comm"); s=$(<"$t/stat"); } 2>/dev/null || continue   # the thread ended meanwhile
+        printf '%s\t%s\t%s\n' "${t##*/}" "$comm" "$(stat_ticks "$s")"
     done
 }
 
-# JSON object {name: seconds} of the CPU each thread name used between two thread_ticks snapshots.
-threads_json() {
+# cpu_json BEFORE AFTER: from two thread_ticks snapshots, the fields "server_cpu_s" (the process) and
+# "threads_cpu_s", a list of {tid, name, cpu_s} for the threads alive at the end. The process's CPU minus the
+# threads' is what threads that ended in between used: the report shows it, so its table adds up to server_cpu_s.
+cpu_json() {
     awk -F'\t' -v ticks="$TICKS" '
-        FNR == NR { before[$1] += $2; next }
-        { after[$1] += $2 }
-        END {
-            printf "{"; sep = ""
-            for (n in after) { d = (after[n] - before[n]) / ticks; if (d > 0) { printf "%s\"%s\":%.2f", sep, n, d; sep = "," } }
-            printf "}"
-        }' "$1" "$2"
+        FNR == NR { name[$1] = $2; before[$1] = $3; next }
+        $1 == "process" { process = $3 - before["process"]; next }
+        {
+            # A tid seen before under another name is another thread (tids are reused): it starts from 0.
+            d = $3 - (($1 in before) && name[$1] == $2 ? before[$1] : 0)
+            if (d == 0) next
+            gsub(/[\\"]/, "\\\\&", $2)
+            list = list sep sprintf("{\"tid\":%s,\"name\":\"%s\",\"cpu_s\":%.2f}", $1, $2, d / ticks); sep = ","
+        }
+        END { printf "\"server_cpu_s\":%.2f,\"threads_cpu_s\":[%s]", process / ticks, list }' "$1" "$2"
 }
 
 # A TCP port nobody listens on (the server itself binds port 0 and says which it got).
@@ -185,7 +191,7 @@ charge() {
 server_load() {
     local name=$1 rep=$2 kind=$3 readings=$4 connections=$5 sensors=$6
     shift 6
-    local dir=$WORK/$name.$rep store stored cpu0 cpu1 hwm warmed=0 hwm_scope=run
+    local dir=$WORK/$name.$rep store stored hwm warmed=0 hwm_scope=run cpu
     if [[ $kind == sqlite ]]; then store=sqlite:$dir/mesures.db; else store=file:$dir/donnees.txt; fi
     start_server "$dir" "$store"
     if ((WARMUP > 0)); then
@@ -199,11 +205,10 @@ server_load() {
     # Peak RSS of the measured load alone: reset the high-water mark to the current RSS (Linux 4.0+).
     echo 5 >"/proc/$SERVER_PID/clear_refs" 2>/dev/null || hwm_scope=life
     say "$name #$rep: $readings readings over $connections connections, $kind store"
-    cpu0=$(process_ticks "$SERVER_PID")
     thread_ticks "$SERVER_PID" >"$dir/threads.before"
     charge -p "$SERVER_PORT" -n "$readings" -c "$connections" -s "$sensors" "$@"
-    cpu1=$(process_ticks "$SERVER_PID")
     thread_ticks "$SERVER_PID" >"$dir/threads.after"
+    cpu=$(cpu_json "$dir/threads.before" "$dir/threads.after")
     hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$SERVER_PID/status")
     stop_server
     if [[ $kind == sqlite ]]; then
@@ -213,12 +218,10 @@ server_load() {
     fi
     stored=$((stored - warmed))
     # What the load was (readings, connections, sensors, rate) is in the charge line: no copy beside it.
-    printf '{"kind":"server","name":"%s","rep":%s,"store":"%s","heap":"%s","sync":"%s","warmup":%s,"rss_scope":"%s","server_cpu_s":%s,"rss_peak_kb":%s,"stored":%s,"threads_cpu_s":%s,"charge":%s}\n' \
-        "$name" "$rep" "$kind" "$SERVER_HEAP" "$SYNC" "$warmed" "$hwm_scope" \
-        "$(awk -v a="$cpu0" -v b="$cpu1" -v t="$TICKS" 'BEGIN { printf "%.2f", (b - a) / t }')" \
-        "$hwm" "$stored" "$(threads_json "$dir/threads.before" "$dir/threads.after")" "$CHARGE_JSON" \
+    printf '{"kind":"server","name":"%s","rep":%s,"store":"%s","heap":"%s","sync":"%s","warmup":%s,"rss_scope":"%s",%s,"rss_peak_kb":%s,"stored":%s,"charge":%s}\n' \
+        "$name" "$rep" "$kind" "$SERVER_HEAP" "$SYNC" "$warmed" "$hwm_scope" "$cpu" "$hwm" "$stored" "$CHARGE_JSON" \
         >>"$MEASUREMENTS"
-    say "$name #$rep: stored $stored of $readings; server CPU $(awk -v a="$cpu0" -v b="$cpu1" -v t="$TICKS" 'BEGIN { printf "%.2f", (b - a) / t }') s; peak RSS $((hwm / 1024)) MB"
+    say "$name #$rep: stored $stored of $readings; server CPU $(sed 's/.*"server_cpu_s":\([0-9.]*\).*/\1/' <<<"$cpu") s; peak RSS $((hwm / 1024)) MB"
 }
 
 # sqlite_import NAME READINGS REPS: the sqlite3 shell imports the same rows into the same schema, 100,000 a

@@ -246,37 +246,42 @@ public final class Report implements Callable<Integer> {
                     .append(" | ").append(t.pass ? "PASS" : "**FAIL**").append(" |\n");
         }
 
-        md.append("\nServer CPU by thread during each load (s):\n\n");
-        md.append("| run | selector | workers | writer | GC | JIT | other | total |\n"
-                + "|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        md.append("\nServer CPU by thread during each load (s; \"exited\": threads that ended during the load, whose"
+                + " CPU the process counts but no live thread shows):\n\n");
+        md.append("| run | selector | workers | writer | GC | JIT | other | exited | total |\n"
+                + "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (Map<String, Object> l : lines) {
-            if (!"server".equals(l.get("kind")) || !(l.get("threads_cpu_s") instanceof Map)) {
+            if (!"server".equals(l.get("kind")) || !(l.get("threads_cpu_s") instanceof List)) {
                 continue;
             }
             @SuppressWarnings("unchecked")
-            Map<String, Object> threads = (Map<String, Object>) l.get("threads_cpu_s");
+            List<Map<String, Object>> threads = (List<Map<String, Object>>) l.get("threads_cpu_s");
             Map<String, Double> groups = groupThreads(threads);
+            double cpu = Json.number(l, "server_cpu_s");
             md.append("| ").append(Json.string(l, "store")).append(' ').append(count(readings(l)))
                     .append(" / ").append(count(connections(l)));
-            double total = 0;
+            double attributed = 0;
             for (double v : groups.values()) {
                 md.append(" | ").append(fmt(v, 2));
-                total += v;
+                attributed += v;
             }
-            md.append(" | ").append(fmt(total, 2)).append(" |\n");
+            md.append(" | ").append(fmt(cpu - attributed, 2)).append(" | ").append(fmt(cpu, 2)).append(" |\n");
         }
         return new Result(md.toString(), targets);
     }
 
-    /** Thread names (as /proc shows them, 15 characters at most) into selector, workers, writer, GC, JIT, other. */
-    static Map<String, Double> groupThreads(Map<String, Object> threads) {
+    /**
+     * The CPU of each thread (one entry per thread id: {@code tid}, {@code name} as /proc shows it, 15 characters at
+     * most, so several threads may share one, and {@code cpu_s}) into selector, workers, writer, GC, JIT, other.
+     */
+    static Map<String, Double> groupThreads(List<Map<String, Object>> threads) {
         Map<String, Double> groups = new LinkedHashMap<>();
         for (String g : List.of("selector", "workers", "writer", "GC", "JIT", "other")) {
             groups.put(g, 0.0);
         }
-        for (Map.Entry<String, Object> e : threads.entrySet()) {
-            String n = e.getKey();
-            double v = e.getValue() instanceof Number num ? num.doubleValue() : 0;
+        for (Map<String, Object> thread : threads) {
+            String n = String.valueOf(thread.get("name"));
+            double v = Json.number(thread, "cpu_s");
             String g;
             if (n.startsWith("serveur-selec")) {
                 g = "selector";

@@ -27,9 +27,15 @@ class ReportTest {
         boolean fixedRate = !extra.isEmpty();
         return "{\"kind\":\"server\",\"name\":\"" + name + "\",\"store\":\"" + store + "\",\"heap\":\"-Xmx256m\""
                 + ",\"server_cpu_s\":" + cpu + ",\"rss_peak_kb\":" + (rssMb * 1024) + ",\"stored\":" + stored
-                + ",\"threads_cpu_s\":{\"serveur-selecto\":0.5,\"serveur-worker-\":1.0,\"serveur-writer\":0.4,"
-                + "\"GC Thread#0\":0.1,\"C2 CompilerThre\":0.3,\"main\":0.01},\"charge\":"
+                + ",\"threads_cpu_s\":[" + thread(11, "serveur-selecto", 0.5) + "," + thread(12, "serveur-worker-", 0.3)
+                + "," + thread(13, "serveur-worker-", 0.3) + "," + thread(14, "serveur-writer", 0.4) + ","
+                + thread(15, "GC Thread#0", 0.1) + "," + thread(16, "C2 CompilerThre", 0.3) + ","
+                + thread(17, "main", 0.01) + "],\"charge\":"
                 + charge(readings, c, fixedRate ? 1 : 0, perS, elapsed, fixedRate ? 12 : 900, c, 0, readings) + "}";
+    }
+
+    private static String thread(int tid, String name, double cpu) {
+        return "{\"tid\":" + tid + ",\"name\":\"" + name + "\",\"cpu_s\":" + cpu + "}";
     }
 
     private static List<Map<String, Object>> lines(double sqlitePerS, double file4MFactor) {
@@ -95,11 +101,23 @@ class ReportTest {
     }
 
     @Test
-    void threadsAreGroupedByRole() {
-        Map<String, Double> g = Report.groupThreads(Map.of("serveur-selecto", 1.0, "serveur-worker-", 2.0,
-                "serveur-writer", 3.0, "GC Thread#1", 0.5, "G1 Conc#0", 0.25, "C1 CompilerThre", 0.75,
-                "java", 0.1));
+    void threadsAreGroupedByRoleAndThreadsSharingANameAllCount() {
+        Map<String, Double> g = Report.groupThreads(List.of(
+                Json.object(thread(1, "serveur-selecto", 1.0)), Json.object(thread(2, "serveur-worker-", 1.5)),
+                Json.object(thread(3, "serveur-worker-", 0.5)), Json.object(thread(4, "serveur-writer", 3.0)),
+                Json.object(thread(5, "GC Thread#1", 0.5)), Json.object(thread(6, "G1 Conc#0", 0.25)),
+                Json.object(thread(7, "C1 CompilerThre", 0.75)), Json.object(thread(8, "java", 0.1))));
         assertThat(g).containsEntry("selector", 1.0).containsEntry("workers", 2.0).containsEntry("writer", 3.0)
                 .containsEntry("GC", 0.75).containsEntry("JIT", 0.75).containsEntry("other", 0.1);
+    }
+
+    @Test
+    void theCpuTableAddsUpToTheServersCpuWithWhatExitedThreadsUsed() {
+        // The threads listed add up to 1.91 s of the process's 2.50: 0.59 s went to threads that ended meanwhile.
+        Report.Result r = Report.build(List.of(Json.object(server("file_1m_100", "file", 1_000_000, 100, 900_000,
+                1.11, 250, 1_000_000, "", 2.5))));
+
+        assertThat(r.markdown())
+                .contains("| file 1,000,000 / 100 | 0.50 | 0.60 | 0.40 | 0.10 | 0.30 | 0.01 | 0.59 | 2.50 |");
     }
 }
