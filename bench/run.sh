@@ -178,13 +178,16 @@ stop_server() {
     forget_pid "$SERVER_PID"
 }
 
-# charge ARGS...: runs the load generator, its human line to stderr, sets CHARGE_JSON.
+# charge ARGS...: runs the load generator, its human line to stderr, sets CHARGE_JSON and CHARGE_STATUS: 0 when the
+# load went as it should, 1 when it ran but something failed (the JSON says what, and the report judges it). Any
+# other status is a generator that could not run.
 charge() {
     local out
-    out=$(java "${CHARGE_JVM[@]}" -jar "$CHARGE_JAR" --timeout 5m "$@") || true
-    printf '%s\n' "$out" | grep -v '^{' | sed 's/^/    /' >&2
-    CHARGE_JSON=$(printf '%s\n' "$out" | grep '^{' | tail -1)
-    [[ -n $CHARGE_JSON ]] || die "the load generator printed no result"
+    CHARGE_STATUS=0
+    out=$(java "${CHARGE_JVM[@]}" -jar "$CHARGE_JAR" --timeout 5m "$@") || CHARGE_STATUS=$?
+    printf '%s\n' "$out" | grep -v '^{' | sed 's/^/    /' >&2 || true
+    CHARGE_JSON=$(printf '%s\n' "$out" | grep '^{' | tail -1 || true)
+    ((CHARGE_STATUS <= 1)) && [[ -n $CHARGE_JSON ]] || die "the load generator could not run (exit $CHARGE_STATUS)"
 }
 
 # server_load NAME REP STORE_KIND READINGS CONNECTIONS SENSORS [charge options...]

@@ -60,17 +60,22 @@ final class Json {
         };
     }
 
-    /** The number at a dotted path ("charge.latency_ms.p99"), or NaN when absent. */
+    /** The value at a dotted path ("charge.latency_ms.p99"), or null when absent. */
     @SuppressWarnings("unchecked")
-    static double number(Map<String, Object> object, String path) {
+    static Object value(Map<String, Object> object, String path) {
         Object v = object;
         for (String part : path.split("\\.")) {
             if (!(v instanceof Map)) {
-                return Double.NaN;
+                return null;
             }
             v = ((Map<String, Object>) v).get(part);
         }
-        return v instanceof Number n ? n.doubleValue() : Double.NaN;
+        return v;
+    }
+
+    /** The number at a dotted path, or NaN when absent. */
+    static double number(Map<String, Object> object, String path) {
+        return value(object, path) instanceof Number n ? n.doubleValue() : Double.NaN;
     }
 
     static String string(Map<String, Object> object, String key) {

@@ -97,6 +97,14 @@ public final class Report implements Callable<Integer> {
         Map<String, Object> file200k = named(lines, "file_200k_1000");
         Map<String, Object> many = named(lines, "sqlite_10k_rate");
         Map<String, Object> import1M = named(lines, "import_1m");
+        // A limit is a yardstick only if every repetition of it did all its work: which ones cannot be trusted.
+        Map<String, String> invalid = new LinkedHashMap<>();
+        for (Map.Entry<String, List<Map<String, Object>>> g : byName.entrySet()) {
+            String problem = limitProblem(g.getValue());
+            if (problem != null) {
+                invalid.put(g.getKey(), problem);
+            }
+        }
 
         StringBuilder md = new StringBuilder();
         md.append("| run | readings | connections | to last ack (s) | readings/s | ack latency p50 / p99 / max (ms)"
@@ -117,13 +125,14 @@ public final class Report implements Callable<Integer> {
                 Map<String, Object> imp = l == sqlite4M ? named(lines, "import_4m") : import1M;
                 if (imp != null) {
                     vsLimit = fmt(perS / importRate(imp), 2) + " × sqlite3 .import of "
-                            + count(Json.number(imp, "readings"));
+                            + count(Json.number(imp, "readings")) + notValid(invalid, imp);
                 }
             } else if (rate <= 0 && "file".equals(store)) {
                 Map<String, Object> raw = l == file1M ? named(lines, "raw_file_100")
                         : l == file200k ? named(lines, "raw_file_1000") : null;
                 if (raw != null) {
-                    vsLimit = fmt(perS / Json.number(raw, "charge.readings_per_s"), 2) + " × raw TCP-to-file";
+                    vsLimit = fmt(perS / Json.number(raw, "charge.readings_per_s"), 2) + " × raw TCP-to-file"
+                            + notValid(invalid, raw);
                 }
             }
             double cpu = Json.number(l, "server_cpu_s");
@@ -143,13 +152,15 @@ public final class Report implements Callable<Integer> {
         }
 
         md.append("\nPhysical limits, same machine, same run, same rows:\n\n");
-        md.append("| limit | rows | connections | time (s) | rows/s |\n|---|---:|---:|---:|---:|\n");
+        md.append("| limit | rows | connections | time (s) | rows/s | every row there |\n"
+                + "|---|---:|---:|---:|---:|---|\n");
         for (Map<String, Object> l : lines) {
             if ("import".equals(l.get("kind"))) {
                 md.append("| sqlite3 shell `.import` into `mesures` (").append(Json.string(l, "detail"))
                         .append(") | ").append(count(Json.number(l, "readings"))).append(" | – | ")
                         .append(fmt(Json.number(l, "seconds"), 2)).append(" | ").append(count(importRate(l)))
-                        .append(spreads.getOrDefault(Json.string(l, "name"), "")).append(" |\n");
+                        .append(spreads.getOrDefault(Json.string(l, "name"), "")).append(" | ")
+                        .append(checked(invalid, l)).append(" |\n");
             } else if ("raw".equals(l.get("kind"))) {
                 boolean file = "file".equals(Json.string(l, "target"));
                 String target = file
@@ -161,19 +172,24 @@ public final class Report implements Callable<Integer> {
                         .append(" | ").append(count(connections(l))).append(" | ")
                         .append(fmt(elapsed, 2)).append(" | ")
                         .append(count(Json.number(l, "charge.readings_per_s")))
-                        .append(spreads.getOrDefault(Json.string(l, "name"), "")).append(" |\n");
+                        .append(spreads.getOrDefault(Json.string(l, "name"), "")).append(" | ")
+                        .append(checked(invalid, l)).append(" |\n");
                 if (file) {
                     double withSync = elapsed + Json.number(l, "fsync_s");
                     md.append("| the same, plus one fsync of the file at the end | ").append(count(readings))
                             .append(" | ").append(count(connections(l))).append(" | ")
                             .append(fmt(withSync, 2)).append(" | ").append(count(readings / withSync))
-                            .append(" |\n");
+                            .append(" | ").append(checked(invalid, l)).append(" |\n");
                 }
             }
         }
 
         List<Target> targets = new ArrayList<>();
-        if (sqlite1M != null && import1M != null) {
+        if (sqlite1M != null && import1M != null && invalid.containsKey("import_1m")) {
+            targets.add(new Target("SQLite, 1,000,000 / 100, acked after commit, vs sqlite3 `.import`",
+                    "the import is no yardstick: " + invalid.get("import_1m"), "≥ " + SQLITE_VS_IMPORT + " ×",
+                    false));
+        } else if (sqlite1M != null && import1M != null) {
             double ratio = perS(sqlite1M) / importRate(import1M);
             targets.add(new Target("SQLite, 1,000,000 / 100, acked after commit, vs sqlite3 `.import`",
                     count(perS(sqlite1M)) + "/s = " + fmt(ratio, 2) + " × " + count(importRate(import1M)) + "/s",
@@ -185,7 +201,11 @@ public final class Report implements Callable<Integer> {
             targets.add(new Target("File, 1,000,000 / 100", count(perS(file1M)) + "/s",
                     "≥ " + count(FILE_TARGET_PER_S) + "/s", perS(file1M) >= FILE_TARGET_PER_S));
             Map<String, Object> raw = named(lines, "raw_file_100");
-            if (raw != null) {
+            if (raw != null && invalid.containsKey("raw_file_100")) {
+                targets.add(new Target("File, 1,000,000 / 100, vs raw TCP-to-file over 100 connections",
+                        "raw TCP-to-file is no yardstick: " + invalid.get("raw_file_100"), "≥ " + FILE_VS_RAW + " ×",
+                        false));
+            } else if (raw != null) {
                 double rawRate = Json.number(raw, "charge.readings_per_s");
                 double ratio = perS(file1M) / rawRate;
                 targets.add(new Target("File, 1,000,000 / 100, vs raw TCP-to-file over 100 connections",
@@ -310,6 +330,45 @@ public final class Report implements Callable<Integer> {
         double ratio = perS(many) / perS(hundred);
         return new Target(what, count(perS(many)) + "/s = " + fmt(ratio, 2) + " × " + count(perS(hundred)) + "/s",
                 "≥ " + MANY_CONNECTIONS_VS_100 + " ×", ratio >= MANY_CONNECTIONS_VS_100);
+    }
+
+    /**
+     * Why the repetitions of a physical limit cannot serve as one, or null when they can: the sqlite3 import must
+     * have stored every row; socat must have been sent everything (the generator's run ok) and, into a file, have
+     * written every byte sent.
+     */
+    static String limitProblem(List<Map<String, Object>> reps) {
+        int bad = 0;
+        String first = null;
+        for (Map<String, Object> rep : reps) {
+            String problem = null;
+            if ("import".equals(rep.get("kind")) && Json.number(rep, "stored") != Json.number(rep, "readings")) {
+                problem = "stored " + count(Json.number(rep, "stored")) + " of " + count(Json.number(rep, "readings"))
+                        + " rows";
+            } else if ("raw".equals(rep.get("kind"))) {
+                if (!Boolean.TRUE.equals(Json.value(rep, "charge.ok"))) {
+                    problem = "the load generator failed (" + count(Json.number(rep, "charge.errors")) + " errors)";
+                } else if ("file".equals(Json.string(rep, "target"))
+                        && Json.number(rep, "file_bytes") != Json.number(rep, "charge.bytes")) {
+                    problem = "the file holds " + count(Json.number(rep, "file_bytes")) + " of the "
+                            + count(Json.number(rep, "charge.bytes")) + " bytes sent";
+                }
+            }
+            if (problem != null) {
+                bad++;
+                first = first == null ? problem : first;
+            }
+        }
+        return bad == 0 ? null : bad + " of " + reps.size() + " repetitions: " + first;
+    }
+
+    private static String checked(Map<String, String> invalid, Map<String, Object> limit) {
+        String problem = invalid.get(Json.string(limit, "name"));
+        return problem == null ? "yes" : "**NO**: " + problem;
+    }
+
+    private static String notValid(Map<String, String> invalid, Map<String, Object> limit) {
+        return invalid.containsKey(Json.string(limit, "name")) ? " (**not a valid limit**)" : "";
     }
 
     private static Target missing(String what) {

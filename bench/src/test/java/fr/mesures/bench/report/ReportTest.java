@@ -86,6 +86,51 @@ class ReportTest {
     }
 
     @Test
+    void aRawLimitIsAYardstickOnlyIfSocatGotEveryByteSent() {
+        List<Map<String, Object>> lines = new java.util.ArrayList<>(lines(330_000, 4.2));
+        // A second repetition of raw TCP-to-file whose file is short of what was sent (socat lost a connection).
+        lines.add(Json.object("{\"kind\":\"raw\",\"name\":\"raw_file_100\",\"target\":\"file\",\"file_bytes\":73999926,"
+                + "\"fsync_s\":0.1,\"charge\":" + charge(1_000_000, 100, 0, 1_400_000, 0.7, 0, 100, 0, 0) + "}"));
+
+        Report.Result r = Report.build(lines);
+
+        Report.Target vsRaw = r.targets().get(2);
+        assertThat(vsRaw.what()).contains("vs raw TCP-to-file");
+        assertThat(vsRaw.pass()).isFalse();
+        assertThat(vsRaw.measured()).isEqualTo("raw TCP-to-file is no yardstick: 1 of 2 repetitions: the file holds"
+                + " 73,999,926 of the 74,000,000 bytes sent");
+        assertThat(r.markdown()).contains("| **NO**: 1 of 2 repetitions: the file holds 73,999,926",
+                "× raw TCP-to-file (**not a valid limit**)");
+    }
+
+    @Test
+    void aRawLimitWhoseGeneratorFailedIsNoYardstickEither() {
+        List<Map<String, Object>> lines = new java.util.ArrayList<>(lines(330_000, 4.2));
+        lines.set(1, Json.object("{\"kind\":\"raw\",\"name\":\"raw_file_100\",\"target\":\"file\","
+                + "\"file_bytes\":74000000,\"fsync_s\":0.1,\"charge\":" + charge(1_000_000, 100, 0, 1_500_000, 0.66,
+                0, 99, 1, 0) + "}"));
+
+        Report.Target vsRaw = Report.build(lines).targets().get(2);
+
+        assertThat(vsRaw.pass()).isFalse();
+        assertThat(vsRaw.measured()).endsWith("the load generator failed (1 errors)");
+        // The same measurements with the generator's run ok: the target is judged on its figure again.
+        assertThat(Report.build(lines(330_000, 4.2)).targets().get(2).measured()).isEqualTo("0.60 × 1,500,000/s");
+    }
+
+    @Test
+    void anImportThatLostRowsIsNoYardstick() {
+        List<Map<String, Object>> lines = new java.util.ArrayList<>(lines(330_000, 4.2));
+        lines.set(0, Json.object("{\"kind\":\"import\",\"name\":\"import_1m\",\"readings\":1000000,"
+                + "\"seconds\":2.5,\"stored\":900000,\"detail\":\"x\"}"));
+
+        Report.Target vsImport = Report.build(lines).targets().get(0);
+
+        assertThat(vsImport.pass()).isFalse();
+        assertThat(vsImport.measured()).endsWith("stored 900,000 of 1,000,000 rows");
+    }
+
+    @Test
     void aSlowStoreAndNonLinearCostFail() {
         Report.Result r = Report.build(lines(200_000, 5.0));
 
