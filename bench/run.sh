@@ -205,8 +205,10 @@ server_load() {
         warmed=$WARMUP
     fi
     sync
-    # Peak RSS of the measured load alone: reset the high-water mark to the current RSS (Linux 4.0+).
-    echo 5 >"/proc/$SERVER_PID/clear_refs" 2>/dev/null || hwm_scope=life
+    # Peak RSS of the measured load alone: reset the high-water mark to the current RSS (Linux 4.0+). When that
+    # fails the peak is the server's whole life's, and the report says so. (The braces silence the redirection's
+    # own error, which a 2>/dev/null after it would not.)
+    { echo 5 >"/proc/$SERVER_PID/clear_refs"; } 2>/dev/null || hwm_scope=life
     say "$name #$rep: $readings readings over $connections connections, $kind store"
     thread_ticks "$SERVER_PID" >"$dir/threads.before"
     charge -p "$SERVER_PORT" -n "$readings" -c "$connections" -s "$sensors" "$@"

@@ -146,7 +146,7 @@ public final class Report implements Callable<Integer> {
                     .append(fmt(Json.number(l, "charge.latency_ms.max"), 1))
                     .append(" | ").append(fmt(cpu, 2))
                     .append(" | ").append(fmt(cpu / readings * 1e6, 2))
-                    .append(" | ").append(fmt(Json.number(l, "rss_peak_kb") / 1024, 0))
+                    .append(" | ").append(fmt(Json.number(l, "rss_peak_kb") / 1024, 0)).append(rssScope(l))
                     .append(" | ").append(count(Json.number(l, "stored")))
                     .append(" | ").append(vsLimit).append(" |\n");
         }
@@ -236,10 +236,12 @@ public final class Report implements Callable<Integer> {
         }
         for (Map<String, Object> run : new Map[] {sqlite1M, file1M}) {
             if (run != null) {
+                // A peak since the server started (the warm-up's included) is at least that of the load: a pass
+                // still holds, a fail may be the warm-up's; the figure says which it is.
                 double mb = Json.number(run, "rss_peak_kb") / 1024;
                 targets.add(new Target("Peak RSS, " + Json.string(run, "store") + " 1,000,000 / 100 (heap "
-                        + Json.string(run, "heap") + ")", fmt(mb, 0) + " MB", "< " + fmt(RSS_MB, 0) + " MB",
-                        mb < RSS_MB));
+                        + Json.string(run, "heap") + ")", fmt(mb, 0) + " MB" + rssScope(run),
+                        "< " + fmt(RSS_MB, 0) + " MB", mb < RSS_MB));
             }
         }
         if (sqlite1M != null && sqlite4M != null) {
@@ -369,6 +371,14 @@ public final class Report implements Callable<Integer> {
 
     private static String notValid(Map<String, String> invalid, Map<String, Object> limit) {
         return invalid.containsKey(Json.string(limit, "name")) ? " (**not a valid limit**)" : "";
+    }
+
+    /**
+     * Nothing when the peak RSS is the measured load's; otherwise (run.sh could not reset the high-water mark,
+     * rss_scope "life") a note that it is the peak since the server started, warm-up included.
+     */
+    private static String rssScope(Map<String, Object> run) {
+        return "life".equals(Json.string(run, "rss_scope")) ? " (since start, warm-up included)" : "";
     }
 
     private static Target missing(String what) {

@@ -131,6 +131,21 @@ class ReportTest {
     }
 
     @Test
+    void aPeakRssThatIncludesTheWarmUpSaysSo() {
+        List<Map<String, Object>> lines = new java.util.ArrayList<>(lines(330_000, 4.2));
+        String life = server("file_1m_100", "file", 1_000_000, 100, 900_000, 1.11, 250, 1_000_000, "")
+                .replace("\"kind\":\"server\"", "\"kind\":\"server\",\"rss_scope\":\"life\"");
+        lines.set(5, Json.object(life));
+
+        Report.Result r = Report.build(lines);
+
+        assertThat(r.targets().get(8).what()).startsWith("Peak RSS, file");
+        assertThat(r.targets().get(8).measured()).isEqualTo("250 MB (since start, warm-up included)");
+        assertThat(r.targets().get(7).measured()).isEqualTo("200 MB");
+        assertThat(r.markdown()).contains("| 250 (since start, warm-up included) |");
+    }
+
+    @Test
     void aSlowStoreAndNonLinearCostFail() {
         Report.Result r = Report.build(lines(200_000, 5.0));
 
