@@ -76,13 +76,23 @@ class ReportTest {
     @Test
     void repeatedMeasurementsAreJudgedByTheirMedianAndShowTheirSpread() {
         List<Map<String, Object>> lines = new java.util.ArrayList<>(lines(330_000, 4.2));
-        lines.add(Json.object(server("sqlite_1m_100", "sqlite", 1_000_000, 100, 100_000, 10, 200, 1_000_000, "")));
-        lines.add(Json.object(server("sqlite_1m_100", "sqlite", 1_000_000, 100, 500_000, 2, 200, 1_000_000, "")));
+        lines.removeIf(l -> "sqlite_1m_100".equals(l.get("name")));
+        // Five repetitions, each with its own CPU and RSS; the median by readings/s (330,000) is neither the first,
+        // the middle nor the last written, so only ranking them finds it.
+        double[][] reps = {{100_000, 5.0, 210}, {500_000, 1.5, 220}, {200_000, 3.0, 230}, {330_000, 2.2, 240},
+            {450_000, 1.8, 250}};
+        for (double[] rep : reps) {
+            lines.add(Json.object(server("sqlite_1m_100", "sqlite", 1_000_000, 100, rep[0], 1e6 / rep[0], rep[2],
+                    1_000_000, "", rep[1])));
+        }
 
         Report.Result r = Report.build(lines);
 
         assertThat(r.targets().get(0).measured()).isEqualTo("330,000/s = 0.83 × 400,000/s");
-        assertThat(r.markdown()).contains("| 330,000 (100,000–500,000) |");
+        assertThat(r.targets().get(7).measured()).isEqualTo("240 MB");
+        // Readings/s with the spread, latencies, server CPU, CPU per reading, peak RSS: all the median's.
+        assertThat(r.markdown()).contains("| sqlite, full speed | 1,000,000 | 100 | 3.03 | 330,000 (100,000–500,000)"
+                + " | 1.0 / 900.0 / 901.0 | 2.20 | 2.20 | 240 | 1,000,000 |");
     }
 
     @Test
