@@ -335,7 +335,6 @@ server_load sqlite_10k_rate 1 sqlite "$MANY_N" "$MANY_C" "$MANY_C" --rate 1/s --
 CPU_MODEL=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 RAM=$(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
 JDK=$(java -version 2>&1 | head -1)
-SQLITE_JDBC=$(unzip -l "$SERVEUR_JAR" 2>/dev/null | grep -o 'sqlite-jdbc/[0-9.]*' | head -1 | cut -d/ -f2 || true)
 LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 TABLE=$WORK/table.md
 {
