@@ -24,8 +24,7 @@
 set -Eeuo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-SERVEUR_JAR=$ROOT/serveur/target/serveur.jar
-CHARGE_JAR=$ROOT/bench/target/charge.jar
+SAY_AS=run.sh
 SCHEMA=$ROOT/serveur/src/main/resources/db/migration/V1__create_mesures.sql
 SERVER_HEAP=${SERVER_HEAP:--Xmx128m}
 SYNC=${SYNC:-FULL}
@@ -34,41 +33,26 @@ QUICK=${QUICK:-0}
 KEEP=${KEEP:-0}
 REPEAT=${REPEAT:-5}
 WARMUP=${WARMUP:-1000000}
-CHARGE_JVM=(-Xms1g -Xmx1g -XX:MaxDirectMemorySize=2g)
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 
 if [[ $QUICK == 1 ]]; then SCALE=10; else SCALE=1; fi
 R_1M=$((1000000 / SCALE)); R_200K=$((200000 / SCALE)); R_4M=$((4000000 / SCALE))
 MANY_C=$((10000 / SCALE)); MANY_N=$((MANY_C * 30))   # 30 readings per connection at 1/s: 30 s, 10 s warm-up
 IMPORT_CHUNK=$((100000 / SCALE))
 WARMUP=$((WARMUP / SCALE))
-# The warm-up's readings are a day before the measured ones: other keys, so every measured reading is new.
-WARMUP_BASE=$((1764000000000 - 86400000))
 
-say() { printf '[run.sh %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 # Exit codes: 0 every target passes, 1 one fails (the report says which), 3 a step could not run (die, or any command
 # that failed unexpectedly: the ERR trap, which -E extends to functions and subshells).
-die() { say "ERROR: $*"; exit 3; }
 trap 'die "line $LINENO: $BASH_COMMAND failed"' ERR
 
-# ------------------------------------------------------------------------------------------- processes we own
-PIDS=()
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/mesures-bench.XXXXXX")
 cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do
-        if kill -0 "$pid" 2>/dev/null; then
-            kill -TERM "$pid" 2>/dev/null || true
-        fi
-    done
-    for pid in "${PIDS[@]}"; do
-        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$pid" 2>/dev/null || true
-    done
+    stop_owned
     if [[ $KEEP == 1 ]]; then say "kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-forget_pid() { local p=$1 i; for i in "${!PIDS[@]}"; do [[ ${PIDS[$i]} == "$p" ]] && unset 'PIDS[i]'; done; return 0; }
 
 # ------------------------------------------------------------------------------------------- what it needs
 need_packages=()
@@ -82,10 +66,7 @@ if ((${#need_packages[@]})); then
         || die "could not install ${need_packages[*]}"
 fi
 command -v java >/dev/null || die "java (17+) is needed"
-if [[ ! -f $SERVEUR_JAR || ! -f $CHARGE_JAR ]]; then
-    say "building the jars (mvn -B -q -DskipTests package)"
-    (cd "$ROOT" && mvn -B -q -DskipTests -pl bench -am package) || die "the build failed"
-fi
+ensure_jars
 # The work tree may be rebuilt while this runs (a shared machine): measure copies taken now, all the run long.
 cp "$SERVEUR_JAR" "$WORK/serveur.jar"
 cp "$CHARGE_JAR" "$WORK/charge.jar"
@@ -102,25 +83,8 @@ if (($(ulimit -n) < MANY_C + 500)); then
 fi
 
 # ------------------------------------------------------------------------------------------- measuring helpers
-TICKS=$(getconf CLK_TCK)
 MEASUREMENTS=$WORK/measurements.jsonl
 : >"$MEASUREMENTS"
-
-# CPU ticks (user + system) from the content of a /proc stat file.
-stat_ticks() { local s=${1##*) }; set -- $s; echo $((${12} + ${13})); }
-
-# thread_ticks PID: the CPU of the whole process (threads that have exited included), then of each live thread, as
-# near the same moment as /proc allows: "process<TAB>-<TAB>ticks", then "tid<TAB>name<TAB>ticks" (names as the kernel
-# keeps them, 15 characters, so several threads may share one: the tid tells them apart).
-thread_ticks() {
-    local t s comm
-    s=$(<"/proc/$1/stat")
-    printf 'process\t-\t%s\n' "$(stat_ticks "$s")"
-    for t in /proc/"$1"/task/*; do
-        { comm=$(<"$t/comm"); s=$(<"$t/stat"); } 2>/dev/null || continue   # the thread ended meanwhile
-        printf '%s\t%s\t%s\n' "${t##*/}" "$comm" "$(stat_ticks "$s")"
-    done
-}
 
 # cpu_json BEFORE AFTER: from two thread_ticks snapshots, the fields "server_cpu_s" (the process) and
 # "threads_cpu_s", a list of {tid, name, cpu_s} for the threads alive at the end. The process's CPU minus the
@@ -149,44 +113,10 @@ free_port() {
     die "no free port found"
 }
 
-# start_server DIR STORE: starts a fresh server, sets SERVER_PID and SERVER_PORT.
-start_server() {
-    local dir=$1 store=$2
-    mkdir -p "$dir"
-    : >"$dir/server.log"   # exists before the server's shell opens it, for the loop below
-    # shellcheck disable=SC2086
-    java $SERVER_HEAP -jar "$SERVEUR_JAR" --bind 127.0.0.1 --port 0 --http-port -1 --store "$store" \
-        --sqlite-synchronous "$SYNC" $SERVER_OPTS >"$dir/server.log" 2>&1 &
-    SERVER_PID=$!
-    PIDS+=("$SERVER_PID")
-    SERVER_PORT=
-    for _ in $(seq 300); do
-        SERVER_PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$dir/server.log" | head -1 || true)
-        [[ -n $SERVER_PORT ]] && return
-        kill -0 "$SERVER_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    cat "$dir/server.log" >&2
-    die "the server did not start"
-}
-
-stop_server() {
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
-    for _ in $(seq 600); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-    forget_pid "$SERVER_PID"
-}
-
-# charge ARGS...: runs the load generator, its human line to stderr, sets CHARGE_JSON and CHARGE_STATUS: 0 when the
-# load went as it should, 1 when it ran but something failed (the JSON says what, and the report judges it). Any
-# other status is a generator that could not run.
+# charge ARGS...: run_charge, stopping the run when the generator could not run at all. A load that ran and failed
+# (exit 1) is recorded: its JSON says what went wrong, and the report judges it.
 charge() {
-    local out
-    CHARGE_STATUS=0
-    out=$(java "${CHARGE_JVM[@]}" -jar "$CHARGE_JAR" --timeout 5m "$@") || CHARGE_STATUS=$?
-    printf '%s\n' "$out" | grep -v '^{' | sed 's/^/    /' >&2 || true
-    CHARGE_JSON=$(printf '%s\n' "$out" | grep '^{' | tail -1 || true)
+    run_charge "$@"
     ((CHARGE_STATUS <= 1)) && [[ -n $CHARGE_JSON ]] || die "the load generator could not run (exit $CHARGE_STATUS)"
 }
 
@@ -194,16 +124,11 @@ charge() {
 server_load() {
     local name=$1 rep=$2 kind=$3 readings=$4 connections=$5 sensors=$6
     shift 6
-    local dir=$WORK/$name.$rep store stored hwm warmed=0 hwm_scope=run cpu
+    local dir=$WORK/$name.$rep store stored hwm hwm_scope=run cpu
     if [[ $kind == sqlite ]]; then store=sqlite:$dir/mesures.db; else store=file:$dir/donnees.txt; fi
-    start_server "$dir" "$store"
-    if ((WARMUP > 0)); then
-        # Over as many connections as the load that follows: the JIT then compiles the paths that load takes
-        # (many connections, each with little data, is not the same code as few with much).
-        say "$name #$rep: warm-up, $WARMUP readings over $connections connections (server pid $SERVER_PID, port $SERVER_PORT)"
-        charge -p "$SERVER_PORT" -n "$WARMUP" -c "$connections" -s 1000 --base-millis "$WARMUP_BASE"
-        warmed=$WARMUP
-    fi
+    start_server "$dir" "$store" -1
+    say "$name #$rep: a fresh server, pid $SERVER_PID, port $SERVER_PORT"
+    warm_up "$SERVER_PORT" "$connections"
     sync
     # Peak RSS of the measured load alone: reset the high-water mark to the current RSS (Linux 4.0+). When that
     # fails the peak is the server's whole life's, and the report says so. (The braces silence the redirection's
@@ -221,10 +146,11 @@ server_load() {
     else
         stored=$(wc -l <"$dir/donnees.txt")
     fi
-    stored=$((stored - warmed))
+    # The warm-up's rows are in the store too: take away what it had acknowledged (all, or it would have stopped us).
+    stored=$((stored - WARMED))
     # What the load was (readings, connections, sensors, rate) is in the charge line: no copy beside it.
     printf '{"kind":"server","name":"%s","rep":%s,"store":"%s","heap":"%s","sync":"%s","warmup":%s,"rss_scope":"%s",%s,"rss_peak_kb":%s,"stored":%s,"charge":%s}\n' \
-        "$name" "$rep" "$kind" "$SERVER_HEAP" "$SYNC" "$warmed" "$hwm_scope" "$cpu" "$hwm" "$stored" "$CHARGE_JSON" \
+        "$name" "$rep" "$kind" "$SERVER_HEAP" "$SYNC" "$WARMED" "$hwm_scope" "$cpu" "$hwm" "$stored" "$CHARGE_JSON" \
         >>"$MEASUREMENTS"
     say "$name #$rep: stored $stored of $readings; server CPU $(sed 's/.*"server_cpu_s":\([0-9.]*\).*/\1/' <<<"$cpu") s; peak RSS $((hwm / 1024)) MB"
 }
