@@ -9,11 +9,12 @@
 #   SERVER_HEAP=-Xmx256m SYNC=FULL SERVER_OPTS="--workers 2" WARMUP=0 bench/profile.sh
 #
 # Leaves the recording and the summaries in bench/target/profile/ (open the .jfr in JDK Mission Control for more).
-set -euo pipefail
+# Exit code: the load generator's (0 the load went as it should, 1 it failed: the profile of that run is still
+# written), 3 when a step could not run.
+set -Eeuo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-SERVEUR_JAR=$ROOT/serveur/target/serveur.jar
-CHARGE_JAR=$ROOT/bench/target/charge.jar
+SAY_AS=profile.sh
 STORE=${STORE:-sqlite}
 READINGS=${READINGS:-1000000}
 CONNECTIONS=${CONNECTIONS:-100}
@@ -23,77 +24,58 @@ SYNC=${SYNC:-FULL}
 SERVER_OPTS=${SERVER_OPTS:-}
 WARMUP=${WARMUP:-1000000}   # readings sent before the recording starts (other keys), as in run.sh; 0 for a cold server
 OUT=$ROOT/bench/target/profile
-[[ -f $SERVEUR_JAR && -f $CHARGE_JAR ]] || (cd "$ROOT" && mvn -B -q -DskipTests -pl bench -am package)
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
+trap 'die "line $LINENO: $BASH_COMMAND failed"' ERR
+ensure_jars
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/mesures-profile.XXXXXX")
-SERVER_PID=
 cleanup() {
-    if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill -TERM "$SERVER_PID"
-        for _ in $(seq 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$SERVER_PID" 2>/dev/null || true
-    fi
+    stop_owned
     rm -rf "$WORK"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 mkdir -p "$OUT"
 rm -f "$OUT/server.jfr"
 
-# One line per thread: tid, name, CPU ticks, then from schedstat: ns on a CPU, ns waiting for a CPU (runnable).
-thread_ticks() {
-    local t s q
-    for t in /proc/"$1"/task/*; do
-        s=$(<"$t/stat") 2>/dev/null || continue
-        q=$(<"$t/schedstat") 2>/dev/null || q="0 0 0"
-        printf '%s\t%s\t%s\t%s\t%s\n' "${t##*/}" "$(<"$t/comm")" "$(set -- ${s##*) }; echo $((${12} + ${13})))" \
-            "$(set -- $q; echo "$1")" "$(set -- $q; echo "$2")"
-    done
-}
-
-: >"$WORK/server.log"
 if [[ $STORE == sqlite ]]; then SPEC=sqlite:$WORK/mesures.db; else SPEC=file:$WORK/donnees.txt; fi
-# shellcheck disable=SC2086
-java $SERVER_HEAP -jar "$SERVEUR_JAR" --bind 127.0.0.1 --port 0 --http-port 0 --store "$SPEC" --sqlite-synchronous "$SYNC" \
-    $SERVER_OPTS >"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-PORT=
-for _ in $(seq 300); do
-    PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$WORK/server.log" | head -1 || true)
-    [[ -n $PORT ]] && break
-    sleep 0.1
-done
-[[ -n $PORT ]] || { cat "$WORK/server.log"; exit 1; }
-HTTP=$(sed -n 's/.*(HTTP \([0-9]*\)).*/\1/p' "$WORK/server.log" | head -1)
-
-if ((WARMUP > 0)); then
-    java -Xmx1g -jar "$CHARGE_JAR" -p "$PORT" -n "$WARMUP" -c 100 -s 1000 --base-millis $((1764000000000 - 86400000)) \
-        | head -1 | sed 's/^/warm-up: /'
-fi
+start_server "$WORK" "$SPEC" 0
+warm_up "$SERVER_PORT" "$CONNECTIONS"
 # Record during the load only (not the start-up): Java samples every 1 ms, native every 20 ms.
 jcmd "$SERVER_PID" JFR.start name=load settings=profile method-profiling=max >/dev/null
-curl -s "http://127.0.0.1:$HTTP/metrics" >"$OUT/metrics-before.txt" || true
+curl -s "http://127.0.0.1:$SERVER_HTTP/metrics" >"$OUT/metrics-before.txt" || true
 thread_ticks "$SERVER_PID" >"$WORK/before"
 T0=$(date +%s.%N)
-java -Xmx1g -jar "$CHARGE_JAR" -p "$PORT" -n "$READINGS" -c "$CONNECTIONS" -s "$SENSORS" | tee "$OUT/charge.txt"
+run_charge -p "$SERVER_PORT" -n "$READINGS" -c "$CONNECTIONS" -s "$SENSORS"
 T1=$(date +%s.%N)
-thread_ticks "$SERVER_PID" >"$WORK/after"
-curl -s "http://127.0.0.1:$HTTP/metrics" >"$OUT/metrics.txt" || true
-jcmd "$SERVER_PID" JFR.stop name=load filename="$OUT/server.jfr" >/dev/null
-kill -TERM "$SERVER_PID"
-for _ in $(seq 600); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-SERVER_PID=
+printf '%s\n' "$CHARGE_OUT" >"$OUT/charge.txt"
+# Whatever the load's outcome, the recording of it is kept and summarised: a failing run is the one worth reading.
+thread_ticks "$SERVER_PID" >"$WORK/after" || say "the server is gone: no CPU per thread"
+curl -s "http://127.0.0.1:$SERVER_HTTP/metrics" >"$OUT/metrics.txt" || true
+jcmd "$SERVER_PID" JFR.stop name=load filename="$OUT/server.jfr" >/dev/null || say "the recording could not be stopped"
+stop_server
 
 {
     echo "Server threads during the load ($STORE, $READINGS readings over $CONNECTIONS connections, $(awk -v a="$T0" -v b="$T1" 'BEGIN { printf "%.2f", b - a }') s"
     echo "including the load generator's start): seconds on a CPU (utime+stime), waiting for a CPU (runnable but"
     echo "not running: the 2 cores were busy), and the rest of the time (blocked: I/O such as fsync, or waiting for work)."
     printf '  %7s %8s %8s  %s\n' cpu runnable blocked thread
-    awk -F'\t' -v ticks="$(getconf CLK_TCK)" -v wall="$(awk -v a="$T0" -v b="$T1" 'BEGIN { print b - a }')" '
-        FNR == NR { c[$1] = $3; r[$1] = $4; q[$1] = $5; next }
-        {
-            cpu = ($3 - c[$1]) / ticks; runq = ($5 - q[$1]) / 1e9
-            if (cpu >= 0.01) printf "  %7.2f %8.2f %8.2f  %s\n", cpu, runq, wall - cpu - runq, $2
-        }' "$WORK/before" "$WORK/after" | sort -rn
+    if [[ -s $WORK/after ]]; then
+        # By thread id (several threads may share a 15-character name); the process's CPU less that of the live
+        # threads is what threads that ended during the load used.
+        awk -F'\t' -v ticks="$TICKS" -v wall="$(awk -v a="$T0" -v b="$T1" 'BEGIN { print b - a }')" '
+            FNR == NR { name[$1] = $2; c[$1] = $3; q[$1] = $4; next }
+            $1 == "process" { process = ($3 - c["process"]) / ticks; next }
+            {
+                known = ($1 in c) && name[$1] == $2
+                cpu = ($3 - (known ? c[$1] : 0)) / ticks; runq = ($4 - (known ? q[$1] : 0)) / 1e9
+                live += cpu
+                if (cpu >= 0.01) printf "  %7.2f %8.2f %8.2f  %s\n", cpu, runq, wall - cpu - runq, $2
+            }
+            END { if (process - live >= 0.01) printf "  %7.2f %8s %8s  %s\n", process - live, "", "", "(threads that ended during the load)" }' \
+            "$WORK/before" "$WORK/after" | sort -rn
+    fi
     echo
     if [[ -s $OUT/metrics.txt ]]; then
         echo "Store commits during the load (from /metrics): $(awk '
@@ -103,6 +85,10 @@ SERVER_PID=
             "$OUT/metrics-before.txt" "$OUT/metrics.txt")"
         echo
     fi
-    java -cp "$CHARGE_JAR" fr.mesures.bench.charge.Charge jfr "$OUT/server.jfr" --top 15
+    if [[ -s $OUT/server.jfr ]]; then
+        java -cp "$CHARGE_JAR" fr.mesures.bench.charge.Charge jfr "$OUT/server.jfr" --top 15
+    fi
 } | tee "$OUT/summary.txt"
 echo "recording: $OUT/server.jfr; summary: $OUT/summary.txt" >&2
+if [[ -z $CHARGE_JSON ]] || ((CHARGE_STATUS > 1)); then die "the load generator could not run (exit $CHARGE_STATUS)"; fi
+exit "$CHARGE_STATUS"
