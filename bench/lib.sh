@@ -34,11 +34,30 @@ stop_owned() {
 }
 
 # ------------------------------------------------------------------------------------------- jars
-# Builds the jars when one is missing.
+# Builds the jars when one is missing. A jar that is there is used as it is, not rebuilt: rebuilding the shared work
+# tree may fail on someone's edit in progress, or swap a jar under a run of someone else's. So, instead, JARS_WARNING
+# says (and stderr too) when a jar is older than a source file it is built from: then it may not be this commit's
+# code, and the results must say so.
 ensure_jars() {
     if [[ ! -f $SERVEUR_JAR || ! -f $CHARGE_JAR ]]; then
         say "building the jars (mvn -B -q -DskipTests -pl bench -am package)"
         (cd "$ROOT" && mvn -B -q -DskipTests -pl bench -am package) || die "the build failed"
+    fi
+    JARS_WARNING=''
+    local jar newer
+    for jar in serveur charge; do
+        if [[ $jar == serveur ]]; then
+            newer=$(find "$ROOT/serveur/src/main" "$ROOT/protocole/src/main" "$ROOT/serveur/pom.xml" \
+                "$ROOT/protocole/pom.xml" -type f -newer "$SERVEUR_JAR" -print -quit)
+        else
+            newer=$(find "$ROOT/bench/src/main" "$ROOT/protocole/src/main" "$ROOT/bench/pom.xml" \
+                -type f -newer "$CHARGE_JAR" -print -quit)
+        fi
+        [[ -z $newer ]] || JARS_WARNING+="${JARS_WARNING:+; }$jar.jar is older than ${newer#"$ROOT"/}"
+    done
+    if [[ -n $JARS_WARNING ]]; then
+        JARS_WARNING+=": it may not hold the code of this commit (mvn -B -q -DskipTests -pl bench -am package rebuilds it)"
+        say "WARNING: $JARS_WARNING"
     fi
 }
 

@@ -14,7 +14,8 @@
 #                 measurement is the server at work and not the JIT compiling it; 0 measures a cold server
 #   KEEP=1        keep the temporary folder (databases, files, logs) and print where it is
 #
-# What it does: builds the jars if they are missing; measures the two physical limits (the sqlite3 shell's
+# What it does: builds the jars if they are missing (and warns, here and in the results, when one is older than its
+# sources: it measures the jars as they are); measures the two physical limits (the sqlite3 shell's
 # .import of the same rows into the same schema, and raw TCP-to-file with socat fed the same NDJSON bytes over the
 # same number of connections) and the load generator's own ceiling; then starts a fresh server (fresh temp dir) for
 # each load, drives it with bench/target/charge.jar, reads its CPU seconds and peak RSS from /proc, stops it and
@@ -266,6 +267,7 @@ TABLE=$WORK/table.md
 {
     echo "## $(date -u +%Y-%m-%dT%H:%M:%SZ) · commit $COMMIT"
     echo
+    if [[ -n $JARS_WARNING ]]; then echo "**Warning: $JARS_WARNING.**"; echo; fi
     echo "Machine: $(nproc) cores ($CPU_MODEL), $RAM RAM, Linux $(uname -r), $JDK; sqlite3 shell $(sqlite3 --version | cut -d' ' -f1); socat $(socat -V | awk '/socat version/ { print $3; exit }'); load average before/after: $LOAD_BEFORE / $LOAD."
     echo "Server: serveur.jar built $SERVEUR_JAR_BUILT (sha256 $SERVEUR_SHA…), run as \`java $SERVER_HEAP -jar serveur/target/serveur.jar --sqlite-synchronous $SYNC${SERVER_OPTS:+ $SERVER_OPTS}\`, a fresh server and store for each measurement, warmed up with $WARMUP readings (other keys) over the same number of connections before it. Load: bench/target/charge.jar, 1,000 sensors (10,000 in the 10,000-connection run), every reading a distinct (capteur_id, timestamp), acks requested and waited for. Each figure is the median of $REPEAT measurements (spread in brackets); peak RSS is that of the measured load. Run time $(( $(date +%s) - STARTED )) s."
     echo
