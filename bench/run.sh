@@ -109,7 +109,7 @@ free_port() {
     local p
     for _ in $(seq 50); do
         p=$((20000 + RANDOM % 12000))
-        if ! ss -Htln "sport = :$p" | grep -q .; then echo "$p"; return; fi
+        if [[ -z $(ss -Htln "sport = :$p") ]]; then echo "$p"; return; fi
     done
     die "no free port found"
 }
@@ -199,10 +199,13 @@ import_once() {
     rm -f "$dir"/import.db*
 }
 
+# listening PORT: true when something listens on the TCP port.
+listening() { [[ -n $(ss -Htln "sport = :$1") ]]; }
+
 # raw_limit NAME REP TARGET(file|null) READINGS CONNECTIONS: the same NDJSON bytes into socat, one process per
 # connection.
 raw_limit() {
-    local name=$1 rep=$2 target=$3 readings=$4 connections=$5 dir=$WORK/$1 port out pid
+    local name=$1 rep=$2 target=$3 readings=$4 connections=$5 dir=$WORK/$1 port out pid=''
     mkdir -p "$dir"
     if [[ $target == file ]]; then out=$dir/raw.ndjson; else out=/dev/null; fi
     for _ in $(seq 10); do
@@ -211,12 +214,18 @@ raw_limit() {
             2>"$dir/socat.log" &
         pid=$!
         PIDS+=("$pid")
-        sleep 0.3
-        kill -0 "$pid" 2>/dev/null && break
+        # Until the port shows as listening (5 s at most), or socat has died: someone took the port meanwhile.
+        for _ in $(seq 100); do
+            listening "$port" || ! kill -0 "$pid" 2>/dev/null && break
+            sleep 0.05
+        done
+        listening "$port" && kill -0 "$pid" 2>/dev/null && break
+        kill -TERM "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
         forget_pid "$pid"
-        pid=
+        pid=''
     done
-    [[ -n $pid ]] || die "socat could not listen"
+    [[ -n $pid ]] || { cat "$dir/socat.log" >&2; die "socat could not listen"; }
     sync
     say "$name #$rep: $readings readings over $connections connections into socat -> $out (pid $pid, port $port)"
     charge -p "$port" -n "$readings" -c "$connections" -s 1000 --sink
