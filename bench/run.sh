@@ -187,10 +187,18 @@ import_once() {
     sync
     say "$name #$rep: sqlite3 .import of $readings rows, $IMPORT_CHUNK per transaction, WAL, synchronous=$SYNC"
     local out t0 t1 stored
-    out=$(sqlite3 "$dir/import.db" <"$dir/import.sql")
-    t0=$(printf '%s\n' "$out" | grep -E '^[0-9]+\.[0-9]+$' | head -1)
-    t1=$(printf '%s\n' "$out" | grep -E '^[0-9]+\.[0-9]+$' | tail -1)
+    # -bail: the shell stops at the first error and exits non-zero. A row .import could not insert is only a
+    # message on stderr, so the count below is the check that every row went in: the limit is a yardstick only then.
+    out=$(sqlite3 -bail "$dir/import.db" <"$dir/import.sql" 2>"$dir/import.err") \
+        || { cat "$dir/import.err" >&2; die "$name #$rep: the sqlite3 import failed"; }
+    t0=$(printf '%s\n' "$out" | grep -E '^[0-9]+\.[0-9]+$' | head -1 || true)
+    t1=$(printf '%s\n' "$out" | grep -E '^[0-9]+\.[0-9]+$' | tail -1 || true)
+    [[ -n $t0 && $t0 != "$t1" ]] || die "$name #$rep: the sqlite3 shell did not print its two times"
     stored=$(sqlite3 "$dir/import.db" 'SELECT count(*) FROM mesures')
+    if ((stored != readings)); then
+        head -5 "$dir/import.err" >&2
+        die "$name #$rep: the sqlite3 import stored $stored of $readings rows"
+    fi
     local seconds
     seconds=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
     printf '{"kind":"import","name":"%s","rep":%s,"readings":%s,"seconds":%s,"stored":%s,"detail":"%s rows a transaction, WAL, synchronous=%s, 64 MiB cache"}\n' \
