@@ -47,14 +47,14 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# CPU ticks of the server's threads, grouped as in run.sh's tables.
+# CPU ticks of the server's threads, grouped as Report.groupThreads groups them for run.sh's tables.
 thread_ticks() {
     local t
     for t in /proc/"$SERVER_PID"/task/*; do
         printf '%s %s\n' "$(tr ' ' '_' < "$t/comm")" "$(sed 's/.*) //' "$t/stat" | awk '{ print $12 + $13 }')"
     done | awk '{ g = "other" }
         $1 ~ /^C[12]_/ { g = "JIT" } $1 ~ /worker/ { g = "workers" } $1 ~ /writer/ { g = "writer" }
-        $1 ~ /selecto/ { g = "selector" } $1 ~ /GC|G1/ { g = "GC" }
+        $1 ~ /selecto/ { g = "selector" } $1 ~ /^(GC_|G1_|VM_Thread|Parallel|ZGC)/ { g = "GC" }
         { ticks[g] += $2 } END { for (g in ticks) print g, ticks[g] }' | sort
 }
 
