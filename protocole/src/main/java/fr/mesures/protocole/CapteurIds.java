@@ -36,8 +36,8 @@ public final class CapteurIds {
             return "capteur_id must not be empty";
         }
         if (id.length() > MAX_LENGTH) {
-            return "capteur_id is longer than " + MAX_LENGTH + " characters";
+            return "capteur_id is longer than " + MAX_LENGTH + " characters (got " + SafeText.quote(id) + ")";
         }
-        return "capteur_id may only contain A-Z a-z 0-9 _ . : - (got \"" + id + "\")";
+        return "capteur_id may only contain A-Z a-z 0-9 _ . : - (got " + SafeText.quote(id) + ")";
     }
 }

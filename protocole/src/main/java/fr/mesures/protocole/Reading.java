@@ -12,6 +12,19 @@ public record Reading(String capteurId, double temperature, long timestamp) {
     /** Marks a reading whose time of measurement is left to the server. */
     public static final long NO_TIMESTAMP = Long.MIN_VALUE;
 
+    /** The shortest reading in JSON, {@code {"capteur_id":"a","temperature":0}}: it bounds what a value can hold. */
+    public static final int MIN_JSON_BYTES = 34;
+
+    /**
+     * The most readings a value of {@code length} bytes can hold: one for an object; for an array, each reading
+     * takes at least {@link #MIN_JSON_BYTES} plus a separator, and the brackets two more.
+     *
+     * @param first the value's first byte, {@code '{'} or {@code '['}
+     */
+    public static int maxReadingsIn(byte first, int length) {
+        return first == '[' ? Math.max(0, (length - 1) / (MIN_JSON_BYTES + 1)) : 1;
+    }
+
     public Reading {
         if (!CapteurIds.isValid(capteurId)) {
             throw new IllegalArgumentException(CapteurIds.problem(capteurId));

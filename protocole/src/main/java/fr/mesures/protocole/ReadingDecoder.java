@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.LongSupplier;
 import java.util.regex.Pattern;
 
 /**
@@ -23,6 +24,10 @@ import java.util.regex.Pattern;
  * the {@link Sink} before the whole value has been parsed, so a syntax error at the end of a batch cannot leave
  * half of it stored.
  *
+ * <p>Memory is bounded by the value, whatever it holds: of the rejected elements of one value, the first
+ * {@link #MAX_REPORTED_PER_VALUE} are reported with a message and the others only counted, so that a 64 KiB batch
+ * of {@code {}} makes 16 messages, not 20,000.
+ *
  * <p>Not thread-safe: each thread owns its decoder (it keeps scratch space and a cache of identifiers).
  */
 public final class ReadingDecoder {
@@ -32,25 +37,45 @@ public final class ReadingDecoder {
         /** {@code timestamp} is {@link Reading#NO_TIMESTAMP} when the reading did not carry one. */
         void reading(String capteurId, double temperature, long timestamp);
 
+        /** The same, for a sink that needs to know which element of the value it was (0 for a lone reading). */
+        default void reading(int element, String capteurId, double temperature, long timestamp) {
+            reading(capteurId, temperature, timestamp);
+        }
+
         void rejected(int element, RejectReason reason, String message);
 
         /** The value was {@code {"acks": true}} (or {@code false}): the client asks for replies as they happen. */
         default void acksRequested(boolean acks) {
         }
+
+        /**
+         * {@code count} more elements of the value were rejected for {@code reason}, past the
+         * {@link #MAX_REPORTED_PER_VALUE} reported one by one. Only a sink that counts rejections needs it.
+         */
+        default void unreported(RejectReason reason, int count) {
+        }
     }
 
-    private static final int MAX_MESSAGE_LENGTH = 300;
+    /** Rejected elements of one value reported with a message; the rest are counted. */
+    public static final int MAX_REPORTED_PER_VALUE = 16;
+    private static final RejectReason[] REASONS = RejectReason.values();
 
     private final JsonFactory json;
     private final ReadingRules rules;
+    private final LongSupplier clock;
     private final CapteurIdCache ids = new CapteurIdCache();
+    // The clock, read once per call: what "now" means for the skew of the timestamps decoded in it.
+    private long nowMillis;
 
     // One value's outcome, held until the whole value has parsed.
     private String[] capteurIds = new String[16];
     private double[] temperatures = new double[16];
     private long[] timestamps = new long[16];
+    private int[] elements = new int[16];
     private int count;
     private final List<Rejection> rejections = new ArrayList<>();
+    private final int[] unreported = new int[REASONS.length];
+    private boolean anyUnreported;
 
     // The fields of the object being read.
     private String capteurId;
@@ -62,8 +87,15 @@ public final class ReadingDecoder {
     private RejectReason problem;
     private String problemMessage;
 
+    /** A decoder that judges timestamps against the system clock. */
     public ReadingDecoder(ReadingRules rules) {
+        this(rules, System::currentTimeMillis);
+    }
+
+    /** @param clock epoch milliseconds, read once per {@link #decode} or {@link #sequence} */
+    public ReadingDecoder(ReadingRules rules, LongSupplier clock) {
         this.rules = rules;
+        this.clock = clock;
         this.json = JsonFactory.builder()
                 .enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER)
                 .disable(StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION)
@@ -73,6 +105,11 @@ public final class ReadingDecoder {
 
     /** Decodes the value in {@code data[offset, offset + length)} and reports it to {@code sink}. */
     public void decode(byte[] data, int offset, int length, Sink sink) {
+        nowMillis = clock.getAsLong();
+        decodeAt(data, offset, length, sink);
+    }
+
+    private void decodeAt(byte[] data, int offset, int length, Sink sink) {
         try (JsonParser parser = json.createParser(data, offset, length)) {
             boolean acksValue = readValue(parser);
             if (parser.nextToken() != null) {
@@ -92,6 +129,7 @@ public final class ReadingDecoder {
      * sequence at a time, then {@link Sequence#close()}.
      */
     public Sequence sequence(byte[] data, int offset, int end) {
+        nowMillis = clock.getAsLong();
         return new Sequence(data, offset, end);
     }
 
@@ -125,7 +163,7 @@ public final class ReadingDecoder {
                 // column count from where it started, several values back, so the value is decoded again alone
                 // for a message that points into the value itself (a rare path: only broken values take it).
                 closeParser();
-                decode(data, valueStart, length, sink);
+                decodeAt(data, valueStart, length, sink);
                 return;
             } catch (IOException e) {
                 throw new UncheckedIOException("reading from a byte array cannot fail", e);
@@ -160,6 +198,10 @@ public final class ReadingDecoder {
     private boolean readValue(JsonParser parser) throws IOException {
         count = 0;
         rejections.clear();
+        if (anyUnreported) {
+            java.util.Arrays.fill(unreported, 0);
+            anyUnreported = false;
+        }
         JsonToken token = parser.nextToken();
         if (token == JsonToken.START_OBJECT) {
             readObject(parser);
@@ -176,8 +218,13 @@ public final class ReadingDecoder {
                     finishReading(element);
                 } else {
                     parser.skipChildren();
-                    reject(element, RejectReason.NOT_A_READING, "element " + element
-                            + " must be a JSON object (a reading), got " + describe(token));
+                    if (rejections.size() < MAX_REPORTED_PER_VALUE) {
+                        reject(element, RejectReason.NOT_A_READING, "element " + element
+                                + " must be a JSON object (a reading), got " + describe(token));
+                    } else {
+                        unreported[RejectReason.NOT_A_READING.ordinal()]++;
+                        anyUnreported = true;
+                    }
                 }
             }
         } else if (token == null) {
@@ -195,8 +242,15 @@ public final class ReadingDecoder {
         for (Rejection r : rejections) {
             sink.rejected(r.element, r.reason, r.message);
         }
+        if (anyUnreported) {
+            for (int i = 0; i < unreported.length; i++) {
+                if (unreported[i] > 0) {
+                    sink.unreported(REASONS[i], unreported[i]);
+                }
+            }
+        }
         for (int i = 0; i < count; i++) {
-            sink.reading(capteurIds[i], temperatures[i], timestamps[i]);
+            sink.reading(elements[i], capteurIds[i], temperatures[i], timestamps[i]);
         }
         if (acksValue) {
             sink.acksRequested(acks);
@@ -322,11 +376,21 @@ public final class ReadingDecoder {
                 String range = rules.temperatureProblem(temperature);
                 if (range != null) {
                     problem(RejectReason.OUT_OF_RANGE, range);
+                } else if (timestamp != Reading.NO_TIMESTAMP) {
+                    String future = rules.timestampProblem(timestamp, nowMillis);
+                    if (future != null) {
+                        problem(RejectReason.FUTURE, future);
+                    }
                 }
             }
         }
         if (problem != null) {
-            reject(element, problem, element == 0 ? problemMessage : "element " + element + ": " + problemMessage);
+            if (rejections.size() < MAX_REPORTED_PER_VALUE) {
+                reject(element, problem, element == 0 ? problemMessage : "element " + element + ": " + problemMessage);
+            } else {
+                unreported[problem.ordinal()]++;
+                anyUnreported = true;
+            }
             return;
         }
         if (count == capteurIds.length) {
@@ -334,7 +398,9 @@ public final class ReadingDecoder {
             capteurIds = java.util.Arrays.copyOf(capteurIds, grown);
             temperatures = java.util.Arrays.copyOf(temperatures, grown);
             timestamps = java.util.Arrays.copyOf(timestamps, grown);
+            elements = java.util.Arrays.copyOf(elements, grown);
         }
+        elements[count] = element;
         capteurIds[count] = capteurId;
         temperatures[count] = temperature;
         timestamps[count] = timestamp;
@@ -342,7 +408,7 @@ public final class ReadingDecoder {
     }
 
     private void reject(int element, RejectReason reason, String message) {
-        rejections.add(new Rejection(element, reason, message));
+        rejections.add(new Rejection(element, reason, SafeText.bounded(message)));
     }
 
     private static String malformed(JsonProcessingException e) {
@@ -351,7 +417,7 @@ public final class ReadingDecoder {
         if (at != null && at.getLineNr() > 0) {
             message += " (line " + at.getLineNr() + ", column " + at.getColumnNr() + " of the value)";
         }
-        return message.length() <= MAX_MESSAGE_LENGTH ? message : message.substring(0, MAX_MESSAGE_LENGTH) + "…";
+        return SafeText.bounded(message);
     }
 
     /** Jackson's messages without the parts meant for its own users (settings to change, source locations). */

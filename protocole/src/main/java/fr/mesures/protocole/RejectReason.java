@@ -1,8 +1,8 @@
 package fr.mesures.protocole;
 
 /**
- * Why a value, or one element of a batch, was rejected. The label is what metrics and logs use, so it never
- * changes once released.
+ * Why a value, or one element of a batch, was rejected. The label is the {@code reason} of the error line and of
+ * the metrics, so it never changes once released.
  */
 public enum RejectReason {
     /** Not valid JSON (syntax, invalid UTF-8, control characters in a string, nesting too deep). */
@@ -19,13 +19,20 @@ public enum RejectReason {
     OUT_OF_RANGE("out_of_range"),
     /** The timestamp is not epoch milliseconds or ISO-8601 with an offset, or is out of range. */
     INVALID_TIMESTAMP("invalid_timestamp"),
+    /** The timestamp is further ahead of the server's clock than it allows ({@code --max-clock-skew}). */
+    FUTURE("future"),
+    /**
+     * A reading with this {@code (capteur_id, timestamp)} is already stored with another temperature: the stored one
+     * is kept. (The same temperature again is a harmless duplicate, acknowledged, not rejected.)
+     */
+    CONFLICT("conflict"),
     /** Bytes that cannot start a value, skipped up to the next newline. */
     GARBAGE("garbage"),
     /** A value longer than the maximum message size. */
     TOO_LARGE("too_large"),
     /** The connection ended in the middle of a value. */
     TRUNCATED("truncated"),
-    /** The server failed to handle the value (a bug, never bad input): nothing of it was stored. */
+    /** The server failed to handle the value (a bug, never bad input): nothing of it was stored; send it again. */
     INTERNAL("internal_error");
 
     private final String label;

@@ -11,12 +11,15 @@ import java.io.IOException;
  * <ul>
  *   <li>{@link Ack} {@code {"ack": N}}: values 1..N of the connection are handled (stored durably, or rejected
  *       with an error line sent before).</li>
- *   <li>{@link Error} {@code {"error": "...", "index": K}} (plus {@code "element": E} inside a batch): value K was
- *       rejected; without an index the error is about the connection; with {@code "dropped": D}, D error lines
- *       were not sent because the client was not reading them.</li>
+ *   <li>{@link Error} {@code {"error": "...", "index": K, "reason": "missing_field"}} (plus {@code "element": E}
+ *       inside a batch): value K was rejected, for the reason a program can test; without an index the error is
+ *       about the connection; with {@code "dropped": D}, D error lines were left out.</li>
  * </ul>
  */
 public sealed interface Reply {
+
+    /** The longest line the server sends, newline included: messages are bounded so that every line fits. */
+    int MAX_LINE_BYTES = 1024;
 
     /** The reply as the line sent on the wire, newline included. */
     String toJson();
@@ -30,21 +33,33 @@ public sealed interface Reply {
     }
 
     /**
-     * A rejection or a notice. {@code index}, {@code element} and {@code dropped} are 0 when absent.
+     * A rejection or a notice. {@code index}, {@code element} and {@code dropped} are 0 when absent; {@code reason}
+     * is a {@link RejectReason} or {@link ConnectionReason} label (null only from a server that sent none). The
+     * message is for a person and is {@link SafeText#bounded bounded}, so a line never exceeds
+     * {@link #MAX_LINE_BYTES}.
      */
-    record Error(String message, long index, int element, long dropped) implements Reply {
+    record Error(String message, long index, int element, long dropped, String reason) implements Reply {
 
-        public static Error ofValue(long index, int element, String message) {
-            return new Error(message, index, element, 0);
+        public Error {
+            message = SafeText.bounded(message);
         }
 
-        public static Error ofConnection(String message) {
-            return new Error(message, 0, 0, 0);
+        public static Error ofValue(long index, int element, RejectReason reason, String message) {
+            return new Error(message, index, element, 0, reason.label());
+        }
+
+        public static Error ofConnection(ConnectionReason reason, String message) {
+            return new Error(message, 0, 0, 0, reason.label());
+        }
+
+        /** {@code count} error lines were left out. */
+        public static Error dropped(long count, String message) {
+            return new Error(message, 0, 0, count, ConnectionReason.REPLIES_DROPPED.label());
         }
 
         @Override
         public String toJson() {
-            var json = new StringBuilder(message.length() + 48).append("{\"error\":\"");
+            var json = new StringBuilder(message.length() + 64).append("{\"error\":\"");
             json.append(JsonStringEncoder.getInstance().quoteAsString(message)).append('"');
             if (index > 0) {
                 json.append(",\"index\":").append(index);
@@ -54,6 +69,10 @@ public sealed interface Reply {
             }
             if (dropped > 0) {
                 json.append(",\"dropped\":").append(dropped);
+            }
+            if (reason != null) {
+                json.append(",\"reason\":\"").append(JsonStringEncoder.getInstance().quoteAsString(reason))
+                        .append('"');
             }
             return json.append("}\n").toString();
         }
@@ -74,6 +93,7 @@ public sealed interface Reply {
             long index = 0;
             int element = 0;
             long dropped = 0;
+            String reason = null;
             String field;
             while ((field = parser.nextFieldName()) != null) {
                 parser.nextToken();
@@ -83,11 +103,12 @@ public sealed interface Reply {
                     case "index" -> index = parser.getValueAsLong(0);
                     case "element" -> element = parser.getValueAsInt(0);
                     case "dropped" -> dropped = parser.getValueAsLong(0);
+                    case "reason" -> reason = parser.getValueAsString();
                     default -> parser.skipChildren();
                 }
             }
             if (error != null) {
-                return new Error(error, index, element, dropped);
+                return new Error(error, index, element, dropped, reason);
             }
             if (ack >= 0) {
                 return new Ack(ack);

@@ -28,7 +28,8 @@ public final class Timestamps {
 
     /** The same, for a number too large for a long, as it was written. */
     public static String rangeProblem(String epochMillis) {
-        return "timestamp " + epochMillis + " is outside 1970-01-01 .. 9999-12-31 (epoch milliseconds)";
+        String shown = epochMillis.length() <= SafeText.MAX_ECHO_CHARS ? epochMillis : SafeText.quote(epochMillis);
+        return "timestamp " + shown + " is outside 1970-01-01 .. 9999-12-31 (epoch milliseconds)";
     }
 
     /**
@@ -42,7 +43,7 @@ public final class Timestamps {
         try {
             millis = DateTimeFormatter.ISO_OFFSET_DATE_TIME.parse(text, Instant::from).toEpochMilli();
         } catch (DateTimeParseException | ArithmeticException e) {
-            throw new IllegalArgumentException("timestamp \"" + text + "\" is not an ISO-8601 time with an offset"
+            throw new IllegalArgumentException("timestamp " + SafeText.quote(text) + " is not an ISO-8601 time with an offset"
                     + " or Z (for example 2025-11-24T12:00:00.123Z)");
         }
         if (!inRange(millis)) {

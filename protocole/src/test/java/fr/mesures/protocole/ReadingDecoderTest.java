@@ -11,7 +11,10 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 class ReadingDecoderTest {
 
-    private final ReadingDecoder decoder = new ReadingDecoder(ReadingRules.DEFAULT);
+    /** 2026-12-03T12:00:00Z: the server's clock for every decode of this class. */
+    private static final long NOW = 1_796_299_200_000L;
+
+    private final ReadingDecoder decoder = new ReadingDecoder(ReadingRules.DEFAULT, () -> NOW);
 
     record Rejected(int element, RejectReason reason, String message) {
     }
@@ -20,6 +23,7 @@ class ReadingDecoderTest {
         final List<Reading> readings = new ArrayList<>();
         final List<Rejected> rejected = new ArrayList<>();
         final List<Boolean> acks = new ArrayList<>();
+        final java.util.Map<RejectReason, Integer> unreported = new java.util.EnumMap<>(RejectReason.class);
 
         @Override
         public void reading(String capteurId, double temperature, long timestamp) {
@@ -34,6 +38,11 @@ class ReadingDecoderTest {
         @Override
         public void acksRequested(boolean on) {
             acks.add(on);
+        }
+
+        @Override
+        public void unreported(RejectReason reason, int count) {
+            unreported.merge(reason, count, Integer::sum);
         }
     }
 
@@ -225,10 +234,87 @@ class ReadingDecoderTest {
 
     @Test
     void honoursTheConfiguredMaximum() {
-        var strict = new ReadingDecoder(new ReadingRules(50));
+        var strict = new ReadingDecoder(new ReadingRules(50, ReadingRules.DEFAULT_MAX_CLOCK_SKEW));
         byte[] bytes = "{\"capteur_id\":\"a\",\"temperature\":50.5}".getBytes(StandardCharsets.UTF_8);
         var sink = new Collected();
         strict.decode(bytes, 0, bytes.length, sink);
         assertThat(sink.rejected).singleElement().extracting(Rejected::reason).isEqualTo(RejectReason.OUT_OF_RANGE);
+    }
+
+    @Test
+    void aTimestampTooFarAheadOfTheServersClockIsRejectedWithHowFar() {
+        long inAnHour = NOW + 3_600_000L;
+        assertThat(decode(reading(inAnHour)).readings).hasSize(1);
+        var ahead = decode(reading(inAnHour + 1));
+        assertThat(ahead.readings).isEmpty();
+        assertThat(ahead.rejected).singleElement().satisfies(r -> {
+            assertThat(r.reason()).isEqualTo(RejectReason.FUTURE);
+            assertThat(r.message()).contains("2026-12-03T13:00:00.001Z", "1 h 00 min ahead", "at most 1h");
+        });
+        var nextYear = decode("{\"capteur_id\":\"a\",\"temperature\":1,\"timestamp\":\"2027-12-03T12:00:00Z\"}");
+        assertThat(nextYear.rejected).singleElement().satisfies(r -> {
+            assertThat(r.reason()).isEqualTo(RejectReason.FUTURE);
+            assertThat(r.message()).contains("365 days 0 h ahead");
+        });
+        // The past is not limited: back-filling old readings is what replay files are for.
+        assertThat(decode(reading(0)).readings).hasSize(1);
+    }
+
+    @Test
+    void theClockIsReadForEachValueDecoded() {
+        long[] now = {NOW};
+        var moving = new ReadingDecoder(ReadingRules.DEFAULT, () -> now[0]);
+        byte[] bytes = reading(NOW + 7_200_000L).getBytes(StandardCharsets.UTF_8);
+        var early = new Collected();
+        moving.decode(bytes, 0, bytes.length, early);
+        now[0] += 3_600_000L;
+        var later = new Collected();
+        moving.decode(bytes, 0, bytes.length, later);
+        assertThat(early.rejected).extracting(Rejected::reason).containsExactly(RejectReason.FUTURE);
+        assertThat(later.readings).hasSize(1);
+    }
+
+    @Test
+    void onlyTheFirstRejectionsOfAValueCarryAMessageTheOthersAreCounted() {
+        int elements = 20_000;
+        var batch = new StringBuilder("[");
+        for (int i = 0; i < elements; i++) {
+            batch.append(i % 2 == 0 ? "{}," : "7,");
+        }
+        batch.append("{\"capteur_id\":\"ok\",\"temperature\":1}]");
+        var out = decode(batch.toString());
+        assertThat(out.readings).extracting(Reading::capteurId).containsExactly("ok");
+        assertThat(out.rejected).hasSize(ReadingDecoder.MAX_REPORTED_PER_VALUE);
+        assertThat(out.rejected).extracting(Rejected::element).startsWith(1, 2, 3);
+        int missing = (int) out.rejected.stream().filter(r -> r.reason() == RejectReason.MISSING_FIELD).count();
+        int notReadings = ReadingDecoder.MAX_REPORTED_PER_VALUE - missing;
+        assertThat(out.unreported).containsEntry(RejectReason.MISSING_FIELD, elements / 2 - missing)
+                .containsEntry(RejectReason.NOT_A_READING, elements / 2 - notReadings);
+        // The next value starts from nothing.
+        var next = decode("[{}]");
+        assertThat(next.rejected).hasSize(1);
+        assertThat(next.unreported).isEmpty();
+    }
+
+    @Test
+    void anEchoedFieldIsCutAndMarkedAndCannotForgeALine() {
+        String id = "\\n2026-01-01 FORGED " + "\\u0001".repeat(20_000);
+        var out = decode("{\"capteur_id\":\"" + id + "\",\"temperature\":1}");
+        assertThat(out.rejected).singleElement().satisfies(r -> {
+            assertThat(r.reason()).isEqualTo(RejectReason.INVALID_ID);
+            assertThat(r.message()).hasSizeLessThanOrEqualTo(SafeText.MAX_MESSAGE_CHARS)
+                    .contains("\\u000a2026-01-01 FORGED", "(cut, 20019 characters)")
+                    .doesNotContain("\n", "\u0001");
+        });
+        var timestamp = decode("{\"capteur_id\":\"a\",\"temperature\":1,\"timestamp\":\"" + id + "\"}");
+        assertThat(timestamp.rejected).singleElement().satisfies(r -> {
+            assertThat(r.reason()).isEqualTo(RejectReason.INVALID_TIMESTAMP);
+            assertThat(r.message()).hasSizeLessThanOrEqualTo(SafeText.MAX_MESSAGE_CHARS).contains("(cut, ")
+                    .doesNotContain("\n");
+        });
+    }
+
+    private static String reading(long timestamp) {
+        return "{\"capteur_id\":\"a\",\"temperature\":1,\"timestamp\":" + timestamp + "}";
     }
 }

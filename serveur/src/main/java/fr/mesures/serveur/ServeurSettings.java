@@ -75,6 +75,7 @@ public record ServeurSettings(
         private int workers = defaultWorkers();
         private int maxBatchRows = DEFAULT_MAX_BATCH_ROWS;
         private double maxTemperature = ReadingRules.DEFAULT_MAX_TEMPERATURE;
+        private Duration maxClockSkew = ReadingRules.DEFAULT_MAX_CLOCK_SKEW;
         private int maxSensorGauges = DEFAULT_MAX_SENSOR_GAUGES;
 
         private Builder() {
@@ -145,6 +146,11 @@ public record ServeurSettings(
             return this;
         }
 
+        public Builder maxClockSkew(Duration maxClockSkew) {
+            this.maxClockSkew = maxClockSkew;
+            return this;
+        }
+
         public Builder maxSensorGauges(int maxSensorGauges) {
             this.maxSensorGauges = maxSensorGauges;
             return this;
@@ -152,7 +158,7 @@ public record ServeurSettings(
 
         public ServeurSettings build() {
             return new ServeurSettings(new ListenSettings(bind, port, backlog, maxConnections, idleTimeout),
-                    httpPort, store, sqlite, maxMessageBytes, workers, maxBatchRows, new ReadingRules(maxTemperature),
+                    httpPort, store, sqlite, maxMessageBytes, workers, maxBatchRows, new ReadingRules(maxTemperature, maxClockSkew),
                     maxSensorGauges);
         }
 

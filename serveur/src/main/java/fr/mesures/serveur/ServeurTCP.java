@@ -1,5 +1,6 @@
 package fr.mesures.serveur;
 
+import fr.mesures.protocole.ConnectionReason;
 import fr.mesures.protocole.RejectReason;
 import fr.mesures.protocole.Reply;
 import fr.mesures.serveur.ingest.DecodeWorkers;
@@ -179,7 +180,7 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
         if (refusals.allow(System.nanoTime())) {
             log.warn("refused a connection: at the limit of {} connections", settings.listen().maxConnections());
         }
-        return Reply.Error.ofConnection("the server is at its limit of " + settings.listen().maxConnections()
+        return Reply.Error.ofConnection(ConnectionReason.TOO_MANY_CONNECTIONS, "the server is at its limit of " + settings.listen().maxConnections()
                 + " connections; try again later").toJson().getBytes(StandardCharsets.UTF_8);
     }
 
@@ -207,7 +208,7 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
     @Override
     protected void onIdle(SensorConnection connection) {
         metrics.connectionIdleClosed();
-        connection.replies().notice("no data for " + settings.listen().idleTimeout().toSeconds()
+        connection.replies().notice(ConnectionReason.IDLE_TIMEOUT, "no data for " + settings.listen().idleTimeout().toSeconds()
                 + " s; closing the connection");
     }
 
@@ -314,8 +315,10 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
     private void acknowledge(FrameBatch batch, long now) {
         List<FrameBatch.FrameError> errors = batch.errors();
         List<FrameBatch.AcksRequest> acksRequests = batch.acksRequests();
+        List<FrameBatch.Unreported> unreported = batch.unreported();
         int nextError = 0;
         int nextAcks = 0;
+        int nextUnreported = 0;
         for (int frame = 0; frame < batch.frames(); frame++) {
             SensorConnection connection = (SensorConnection) batch.owner(frame);
             long index = batch.valueIndex(frame);
@@ -324,9 +327,14 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
                 if (rejections.allow(now)) {
                     log.warn("{}: value {} rejected: {}", connection, index, error.message());
                 }
-                if (!connection.replies().error(index, error.element(), error.message())) {
+                if (!connection.replies().error(index, error.element(), error.reason(), error.message())) {
                     metrics.repliesDropped(1);
                 }
+            }
+            while (nextUnreported < unreported.size() && unreported.get(nextUnreported).frame() == frame) {
+                int count = unreported.get(nextUnreported++).count();
+                connection.replies().dropped(count);
+                metrics.repliesDropped(count);
             }
             while (nextAcks < acksRequests.size() && acksRequests.get(nextAcks).frame() == frame) {
                 connection.replies().live(acksRequests.get(nextAcks++).acks());

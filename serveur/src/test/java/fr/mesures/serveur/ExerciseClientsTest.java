@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
 
 import fr.mesures.protocole.Reading;
+import fr.mesures.protocole.RejectReason;
 import fr.mesures.protocole.Reply;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -99,7 +100,7 @@ class ExerciseClientsTest {
             assertThat(catchThrowable(client::next)).isInstanceOf(SocketTimeoutException.class);
             client.socket().setSoTimeout(TestClient.READ_TIMEOUT_MILLIS);
             assertThat(client.finish()).containsExactly(
-                    Reply.Error.ofValue(2, 0, "temperature is missing"), new Reply.Ack(2));
+                    Reply.Error.ofValue(2, 0, RejectReason.MISSING_FIELD, "temperature is missing"), new Reply.Ack(2));
         }
     }
 

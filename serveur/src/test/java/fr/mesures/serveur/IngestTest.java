@@ -195,7 +195,7 @@ class IngestTest {
         server = RunningServeur.sqlite(dir);
         try (var client = server.connect()) {
             client.requestAcks().send("}}}\n");
-            assertThat(errorsIn(client.untilAck(2))).containsExactly(Reply.Error.ofValue(2, 0,
+            assertThat(errorsIn(client.untilAck(2))).containsExactly(Reply.Error.ofValue(2, 0, RejectReason.GARBAGE,
                     "garbage: '}' cannot start a value (a value starts with '{' or '['); skipped to the end of the line"));
             client.send(reading("after", 1, 1));
             assertThat(errorsIn(client.untilAck(3))).isEmpty();

@@ -81,7 +81,7 @@ public class DecodeBench {
 
     @Benchmark
     public int oneValue() {
-        sink.block = new ReadingBlock(16);
+        sink.block = new ReadingBlock(FRAMES);
         decoder.decode(one, 0, one.length, sink);
         return sink.block.size();
     }
@@ -89,7 +89,7 @@ public class DecodeBench {
     @Benchmark
     @OperationsPerInvocation(FRAMES)
     public int frames() {
-        sink.block = new ReadingBlock(16);
+        sink.block = new ReadingBlock(FRAMES);
         int start = 0;
         for (int end : ends) {
             decoder.decode(frames, start, end - start, sink);
@@ -101,7 +101,7 @@ public class DecodeBench {
     @Benchmark
     @OperationsPerInvocation(FRAMES)
     public int sequence() {
-        sink.block = new ReadingBlock(16);
+        sink.block = new ReadingBlock(FRAMES);
         try (ReadingDecoder.Sequence values = decoder.sequence(endToEnd, 0, endToEnd.length)) {
             for (int length : lengths) {
                 values.next(length, sink);
@@ -113,7 +113,7 @@ public class DecodeBench {
     @Benchmark
     @OperationsPerInvocation(FRAMES)
     public int arrayValue() {
-        sink.block = new ReadingBlock(16);
+        sink.block = new ReadingBlock(FRAMES);
         for (byte[] a : arrays) {
             decoder.decode(a, 0, a.length, sink);
         }

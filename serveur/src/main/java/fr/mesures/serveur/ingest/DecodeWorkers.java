@@ -91,8 +91,8 @@ public final class DecodeWorkers implements AutoCloseable {
         }
     }
 
-    private void decode(ReadingDecoder decoder, FrameBatch batch) {
-        var sink = new FrameSink(batch);
+    static void decode(ReadingDecoder decoder, FrameBatch batch) {
+        var sink = new FrameSink(batch, batch.startDecoding());
         List<FrameBatch.FrameError> framing = batch.framingErrors();
         int nextFraming = 0;
         // The values' bytes lie end to end in the batch (a rejected frame has none): one parser for them all.
@@ -113,24 +113,37 @@ public final class DecodeWorkers implements AutoCloseable {
     private void count(FrameBatch batch) {
         metrics.received(batch.readings().size());
         for (FrameBatch.FrameError error : batch.errors()) {
-            metrics.rejected(error.reason());
+            metrics.rejected(error.reason(), 1);
+        }
+        for (FrameBatch.Unreported more : batch.unreported()) {
+            metrics.rejected(more.reason(), more.count());
         }
     }
 
     /** Collects one batch's outcome; {@code frame} says which frame is being decoded. */
-    private final class FrameSink implements ReadingDecoder.Sink {
+    private static final class FrameSink implements ReadingDecoder.Sink {
         private final FrameBatch batch;
         private final ReadingBlock readings;
         int frame;
 
-        FrameSink(FrameBatch batch) {
+        FrameSink(FrameBatch batch, ReadingBlock readings) {
             this.batch = batch;
-            this.readings = batch.readings();
+            this.readings = readings;
         }
 
         @Override
         public void reading(String capteurId, double temperature, long timestamp) {
-            readings.add(capteurId, temperature, timestamp);
+            reading(0, capteurId, temperature, timestamp);
+        }
+
+        @Override
+        public void reading(int element, String capteurId, double temperature, long timestamp) {
+            readings.add(capteurId, temperature, timestamp, frame, element);
+        }
+
+        @Override
+        public void unreported(RejectReason reason, int count) {
+            batch.unreported().add(new FrameBatch.Unreported(frame, reason, count));
         }
 
         @Override

@@ -1,5 +1,6 @@
 package fr.mesures.serveur.ingest;
 
+import fr.mesures.protocole.Reading;
 import fr.mesures.protocole.RejectReason;
 import fr.mesures.serveur.storage.ReadingBlock;
 import java.util.ArrayList;
@@ -28,6 +29,14 @@ public final class FrameBatch {
     public record AcksRequest(int frame, boolean acks) {
     }
 
+    /**
+     * {@code count} elements of a frame rejected for {@code reason} without an error line each: past the first
+     * {@link fr.mesures.protocole.ReadingDecoder#MAX_REPORTED_PER_VALUE} of one value. Counted, and told to the client
+     * as left out.
+     */
+    public record Unreported(int frame, RejectReason reason, int count) {
+    }
+
     private final long seq;
     private byte[] data;
     private int dataLength;
@@ -39,17 +48,20 @@ public final class FrameBatch {
     private final List<FrameError> framingErrors = new ArrayList<>(0);
     private final List<FrameError> errors = new ArrayList<>(0);
     private final List<AcksRequest> acksRequests = new ArrayList<>(0);
-    private final ReadingBlock readings;
+    private final List<Unreported> unreported = new ArrayList<>(0);
+    private final long receivedAt;
+    private ReadingBlock readings = EMPTY;
+
+    private static final ReadingBlock EMPTY = new ReadingBlock(0);
 
     public FrameBatch(long seq, long receivedAt, int expectedBytes) {
         this.seq = seq;
+        this.receivedAt = receivedAt;
         this.data = new byte[Math.max(64, expectedBytes)];
         this.offsets = new int[16];
         this.lengths = new int[16];
         this.owners = new Object[16];
         this.valueIndexes = new long[16];
-        this.readings = new ReadingBlock(16);
-        this.readings.receivedAt(receivedAt);
     }
 
     // ---- filled by the selector thread
@@ -89,6 +101,22 @@ public final class FrameBatch {
     // ---- filled by the worker
 
     /**
+     * Makes the block the decoded readings go into, exactly as large as the frames can fill: memory is allocated
+     * once, to a size known from the frames alone.
+     */
+    public ReadingBlock startDecoding() {
+        int capacity = 0;
+        for (int frame = 0; frame < frames; frame++) {
+            if (lengths[frame] >= 0) {
+                capacity += Reading.maxReadingsIn(data[offsets[frame]], lengths[frame]);
+            }
+        }
+        readings = new ReadingBlock(capacity);
+        readings.receivedAt(receivedAt);
+        return readings;
+    }
+
+    /**
      * Drops what decoding made of this batch and rejects each of its values instead (an acks request among them
      * too): for a batch whose decoding failed part way, so that nothing of it is stored and every value still
      * gets an answer.
@@ -97,6 +125,7 @@ public final class FrameBatch {
         readings.clear();
         acksRequests.clear();
         errors.clear();
+        unreported.clear();
         for (int frame = 0; frame < frames; frame++) {
             errors.add(new FrameError(frame, 0, reason, message));
         }
@@ -150,6 +179,26 @@ public final class FrameBatch {
         return acksRequests;
     }
 
+    public List<Unreported> unreported() {
+        return unreported;
+    }
+
+    /** When the selector cut these values, in epoch milliseconds. */
+    public long receivedAt() {
+        return receivedAt;
+    }
+
+    /** Bytes allocated for the values (at least {@link #dataLength()}). */
+    public int dataCapacity() {
+        return data.length;
+    }
+
+    /** Frames the index arrays can hold (at least {@link #frames()}). */
+    public int frameCapacity() {
+        return offsets.length;
+    }
+
+    /** The decoded readings: empty until a worker {@link #startDecoding() decodes} the batch. */
     public ReadingBlock readings() {
         return readings;
     }

@@ -30,7 +30,8 @@ public interface IngestMetrics {
     default void received(int count) {
     }
 
-    default void rejected(RejectReason reason) {
+    /** {@code count} values or batch elements rejected for {@code reason}. */
+    default void rejected(RejectReason reason, int count) {
     }
 
     /** A commit of {@code stored} new readings ({@code duplicates} were already stored) took {@code nanos}. */

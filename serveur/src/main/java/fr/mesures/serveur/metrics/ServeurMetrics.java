@@ -126,8 +126,8 @@ public final class ServeurMetrics implements IngestMetrics, AutoCloseable {
     }
 
     @Override
-    public void rejected(RejectReason reason) {
-        rejected.get(reason).increment();
+    public void rejected(RejectReason reason, int count) {
+        rejected.get(reason).increment(count);
     }
 
     @Override

@@ -1,5 +1,7 @@
 package fr.mesures.serveur.protocol;
 
+import fr.mesures.protocole.ConnectionReason;
+import fr.mesures.protocole.RejectReason;
 import fr.mesures.protocole.Reply;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -43,7 +45,7 @@ public final class Replies {
      *
      * @return false when the line was dropped because too many are already waiting
      */
-    public boolean error(long index, int element, String message) {
+    public boolean error(long index, int element, RejectReason reason, String message) {
         if (errors == null) {
             errors = new ArrayDeque<>(4);
         }
@@ -51,13 +53,18 @@ public final class Replies {
             dropped++;
             return false;
         }
-        errors.add(bytes(Reply.Error.ofValue(index, element, message)));
+        errors.add(bytes(Reply.Error.ofValue(index, element, reason, message)));
         return true;
     }
 
+    /** {@code lines} error lines were left out; the client is told how many. */
+    public void dropped(long lines) {
+        dropped += lines;
+    }
+
     /** A last line about the connection itself, sent after everything else. */
-    public void notice(String message) {
-        notice = bytes(Reply.Error.ofConnection(message));
+    public void notice(ConnectionReason reason, String message) {
+        notice = bytes(Reply.Error.ofConnection(reason, message));
     }
 
     /**
@@ -78,7 +85,7 @@ public final class Replies {
         }
         if (dropped > 0) {
             String message = dropped + " error lines were not sent because the client was not reading them";
-            if (!put(out, bytes(new Reply.Error(message, 0, 0, dropped)))) {
+            if (!put(out, bytes(Reply.Error.dropped(dropped, message)))) {
                 return;
             }
             dropped = 0;

@@ -12,10 +12,16 @@ import java.util.List;
 public interface MesureStore extends AutoCloseable {
 
     /**
-     * Writes every reading of {@code blocks} in one transaction and makes it durable.
+     * Writes every reading of {@code blocks} in one transaction and makes it durable, and sets each row's
+     * {@link ReadingBlock#outcome outcome}: {@code STORED} when new; {@code DUPLICATE} when the key is already
+     * stored with the same temperature (a resend); {@code CONFLICT}, with the stored temperature, when it is stored
+     * with another one, which is kept. Two rows of one call with the same key count as if written one after the
+     * other. A store that cannot see every earlier key (the file store remembers only recent ones) writes a row
+     * whose key it cannot see.
      *
-     * @return how many readings were new; the others were already stored
-     * @throws StoreException when nothing of this call could be made durable; the call may be retried
+     * @return how many readings were stored (rows now {@code STORED})
+     * @throws StoreException when nothing of this call could be made durable; outcomes are then meaningless and
+     *                        the call may be retried with the same blocks
      */
     int write(List<ReadingBlock> blocks) throws StoreException;
 

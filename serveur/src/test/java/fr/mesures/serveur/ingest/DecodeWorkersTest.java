@@ -85,8 +85,8 @@ class DecodeWorkersTest {
         final Map<RejectReason, Integer> rejected = new EnumMap<>(RejectReason.class);
 
         @Override
-        public void rejected(RejectReason reason) {
-            rejected.merge(reason, 1, Integer::sum);
+        public void rejected(RejectReason reason, int count) {
+            rejected.merge(reason, count, Integer::sum);
         }
     }
 }

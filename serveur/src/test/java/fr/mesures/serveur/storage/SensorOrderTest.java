@@ -34,7 +34,7 @@ class SensorOrderTest {
     @Test
     void isReusableWithSmallerAndLargerGroups() {
         var order = new SensorOrder();
-        var big = new ReadingBlock(8);
+        var big = new ReadingBlock(1000);
         for (int i = 0; i < 1000; i++) {
             big.add("s" + (i % 7), i, i);
         }
