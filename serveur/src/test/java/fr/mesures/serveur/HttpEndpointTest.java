@@ -38,16 +38,16 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(60)
 class HttpEndpointTest {
 
-    @TempDir
-    Path dir;
-
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-
     /** HttpEndpoint's limits, as docs/architecture.md states them. */
     private static final Duration IDLE_TIMEOUT = Duration.ofSeconds(5);
     private static final Duration DEADLINE = Duration.ofSeconds(10);
     private static final int MAX_HEADER_BYTES = 8 * 1024;
     private static final int MAX_CONNECTIONS = 64;
+
+    @TempDir
+    Path dir;
+
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     private final ServeurMetrics metrics = new ServeurMetrics(10);
     private final List<AutoCloseable> toClose = new ArrayList<>();
@@ -92,6 +92,7 @@ class HttpEndpointTest {
         return timedHealth(port, Duration.ofSeconds(1));
     }
 
+    /** {@code GET /health}, which must be answered 200 within {@code within}; how long it took. */
     private Duration timedHealth(int port, Duration within) throws Exception {
         long start = System.nanoTime();
         HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
