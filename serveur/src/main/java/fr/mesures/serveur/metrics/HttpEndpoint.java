@@ -1,29 +1,64 @@
 package fr.mesures.serveur.metrics;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpMethod;
+import org.eclipse.jetty.io.Connection;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.NetworkConnectionLimit;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.eclipse.jetty.util.thread.ScheduledExecutorScheduler;
+import org.eclipse.jetty.util.thread.Scheduler;
 
 /**
- * The HTTP side, on the JDK's {@code com.sun.net.httpserver}: {@code GET /metrics} (Prometheus text format) and
- * {@code GET /health} (200 with a small JSON body when healthy, 503 otherwise). One thread,
- * {@code serveur-http}, answers both; scrapes are rare and cheap.
+ * The HTTP side, on Jetty's core API (no servlets): {@code GET /metrics} (Prometheus text format) and
+ * {@code GET /health} (200 with a small JSON body when healthy, 503 otherwise). A health check must get its answer
+ * however other HTTP clients behave: Jetty reads requests without holding a thread, so a client that stalls costs a
+ * connection, not a thread, and connections are bounded in number (64) and each in time (5 s without a byte either
+ * way, 10 s in all, one request each). Threads: {@code serveur-http-N}, at most 8 (one accepting, one selecting,
+ * the rest answering), and {@code serveur-http-timer}, which enforces the time limits.
  */
 public final class HttpEndpoint implements AutoCloseable {
 
-    private final HttpServer server;
-    private final ExecutorService executor;
+    /** Defends against a client that sends half a request, or reads none of the response, and waits. */
+    private static final Duration IDLE_TIMEOUT = Duration.ofSeconds(5);
+    /**
+     * Defends against a client that trickles a byte now and then, so never goes idle: each connection is closed
+     * this long after it opened, whatever it is doing. Jetty 12 has no limit of its own on the time to read
+     * headers, and its minimum data rates ({@code MinimumDataRateHandler}) watch request bodies and response
+     * writes, which a GET with a small answer cannot stall.
+     */
+    private static final Duration DEADLINE = Duration.ofSeconds(10);
+    /**
+     * Defends the process's descriptors and memory against many connections: past this many, new ones wait in the
+     * listen backlog, and the open ones get {@link #IDLE_TIMEOUT_AT_LIMIT} so that the backlog moves.
+     */
+    private static final int MAX_CONNECTIONS = 64;
+    private static final Duration IDLE_TIMEOUT_AT_LIMIT = Duration.ofSeconds(1);
+    /** Defends against large requests: a GET needs a request line and a few headers; larger ones get 431. */
+    private static final int MAX_REQUEST_HEADER_BYTES = 8 * 1024;
+    /** One accepting, one selecting, the rest for answering; Jetty warns when that leaves none. */
+    private static final int MAX_THREADS = 8;
 
-    private HttpEndpoint(HttpServer server, ExecutorService executor) {
+    private final Server server;
+    private final ServerConnector connector;
+
+    private HttpEndpoint(Server server, ServerConnector connector) {
         this.server = server;
-        this.executor = executor;
+        this.connector = connector;
     }
 
     /**
@@ -32,64 +67,117 @@ public final class HttpEndpoint implements AutoCloseable {
      * @throws UncheckedIOException when the port cannot be bound
      */
     public static HttpEndpoint start(String bind, int port, ServeurMetrics metrics, Supplier<Health> health) {
-        HttpServer server;
+        var threads = new QueuedThreadPool(MAX_THREADS, 2);
+        threads.setName("serveur-http");
+        threads.setDaemon(true);
+        // close() is prompt: no graceful wait for requests in flight, and little for a thread busy answering.
+        threads.setStopTimeout(100);
+        var scheduler = new ScheduledExecutorScheduler("serveur-http-timer", true);
+        var server = new Server(threads, scheduler, null);
+        server.setStopTimeout(0);
+
+        var config = new HttpConfiguration();
+        config.setRequestHeaderSize(MAX_REQUEST_HEADER_BYTES);
+        // One request per connection makes the deadline a bound on each request; scrapes are seconds apart.
+        config.setPersistentConnectionsEnabled(false);
+        config.setSendServerVersion(false);
+        var connector = new ServerConnector(server, 1, 1, new HttpConnectionFactory(config));
+        connector.setHost(bind);
+        connector.setPort(port);
+        connector.setIdleTimeout(IDLE_TIMEOUT.toMillis());
+        connector.addEventListener(new Deadline(scheduler));
+        server.addConnector(connector);
+        var limit = new NetworkConnectionLimit(MAX_CONNECTIONS, connector);
+        limit.setEndPointIdleTimeout(IDLE_TIMEOUT_AT_LIMIT.toMillis());
+        server.addBean(limit);
+        server.setHandler(new Routes(metrics, health));
         try {
-            server = HttpServer.create(new InetSocketAddress(bind, port), 64);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot listen for HTTP on " + bind + ":" + port + ": " + e.getMessage(),
-                    e);
+            server.start();
+        } catch (Exception e) {
+            try {
+                server.stop();
+            } catch (Exception alsoFailed) {
+                e.addSuppressed(alsoFailed);
+            }
+            // Jetty's "Failed to bind to ..." leaves out why; the cause says it ("Address already in use").
+            String why = e.getCause() == null ? e.getMessage() : e.getMessage() + ": " + e.getCause().getMessage();
+            throw new UncheckedIOException("cannot listen for HTTP on " + bind + ":" + port + ": " + why,
+                    e instanceof IOException io ? io : new IOException(e));
         }
-        server.createContext("/metrics", exchange -> {
-            if (allowGet(exchange)) {
-                respond(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.scrape());
-            }
-        });
-        server.createContext("/health", exchange -> {
-            if (allowGet(exchange)) {
-                Health now = health.get();
-                respond(exchange, now.healthy() ? 200 : 503, "application/json", now.toJson());
-            }
-        });
-        ExecutorService executor = Executors.newSingleThreadExecutor(task -> {
-            Thread thread = new Thread(task, "serveur-http");
-            thread.setDaemon(true);
-            return thread;
-        });
-        server.setExecutor(executor);
-        server.start();
-        return new HttpEndpoint(server, executor);
+        return new HttpEndpoint(server, connector);
     }
 
     public int port() {
-        return server.getAddress().getPort();
+        return connector.getLocalPort();
     }
 
     @Override
     public void close() {
-        server.stop(0);
-        executor.shutdownNow();
+        try {
+            server.stop();
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot stop the HTTP endpoint", e);
+        }
     }
 
-    private static boolean allowGet(HttpExchange exchange) throws IOException {
-        String method = exchange.getRequestMethod();
-        if (method.equals("GET") || method.equals("HEAD")) {
+    /** {@code /metrics} and {@code /health}; any other path is left to Jetty, which answers 404. */
+    private static final class Routes extends Handler.Abstract {
+
+        private final ServeurMetrics metrics;
+        private final Supplier<Health> health;
+
+        Routes(ServeurMetrics metrics, Supplier<Health> health) {
+            this.metrics = metrics;
+            this.health = health;
+        }
+
+        @Override
+        public boolean handle(Request request, Response response, Callback callback) {
+            String path = Request.getPathInContext(request);
+            if (!path.equals("/metrics") && !path.equals("/health")) {
+                return false;
+            }
+            if (!HttpMethod.GET.is(request.getMethod()) && !HttpMethod.HEAD.is(request.getMethod())) {
+                response.getHeaders().put(HttpHeader.ALLOW, "GET, HEAD");
+                respond(response, callback, 405, "text/plain; charset=utf-8", "only GET\n");
+            } else if (path.equals("/metrics")) {
+                respond(response, callback, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.scrape());
+            } else {
+                Health now = health.get();
+                respond(response, callback, now.healthy() ? 200 : 503, "application/json", now.toJson());
+            }
             return true;
         }
-        exchange.getResponseHeaders().set("Allow", "GET, HEAD");
-        respond(exchange, 405, "text/plain; charset=utf-8", "only GET\n");
-        return false;
+
+        /** Jetty sets Content-Length from this single write, and sends no body to a HEAD. */
+        private static void respond(Response response, Callback callback, int status, String type, String body) {
+            response.setStatus(status);
+            response.getHeaders().put(HttpHeader.CONTENT_TYPE, type);
+            response.write(true, StandardCharsets.UTF_8.encode(body), callback);
+        }
     }
 
-    private static void respond(HttpExchange exchange, int status, String type, String body) throws IOException {
-        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        exchange.getResponseHeaders().set("Content-Type", type);
-        boolean head = exchange.getRequestMethod().equals("HEAD");
-        exchange.sendResponseHeaders(status, head ? -1 : bytes.length);
-        if (!head) {
-            try (OutputStream out = exchange.getResponseBody()) {
-                out.write(bytes);
+    /** Closes each connection {@link #DEADLINE} after it opened, unless it closed before. */
+    private static final class Deadline implements Connection.Listener {
+
+        private final Scheduler scheduler;
+        private final Map<Connection, Scheduler.Task> pending = new ConcurrentHashMap<>();
+
+        Deadline(Scheduler scheduler) {
+            this.scheduler = scheduler;
+        }
+
+        @Override
+        public void onOpened(Connection connection) {
+            pending.put(connection, scheduler.schedule(connection.getEndPoint()::close, DEADLINE));
+        }
+
+        @Override
+        public void onClosed(Connection connection) {
+            Scheduler.Task task = pending.remove(connection);
+            if (task != null) {
+                task.cancel();
             }
         }
-        exchange.close();
     }
 }
