@@ -6,8 +6,9 @@ package fr.mesures.protocole;
  * make a reply line longer than any client expects.
  *
  * <p>Echoed fields ({@link #quote}) are cut to {@link #MAX_ECHO_CHARS} and say so; whole messages
- * ({@link #bounded}) are cut to {@link #MAX_MESSAGE_CHARS}. Control characters, the Unicode line and paragraph
- * separators and lone surrogates are written as {@code \}{@code uXXXX}.
+ * ({@link #bounded}) are cut to {@link #MAX_MESSAGE_CHARS}. Control characters and every character outside
+ * Latin-1 (line and paragraph separators, lone surrogates, emoji...) are written as {@code \}{@code uXXXX}, so a
+ * message is stored one byte per character and its memory is known: {@link #MAX_MESSAGE_CHARS} bytes at most.
  */
 public final class SafeText {
 
@@ -21,24 +22,21 @@ public final class SafeText {
 
     /**
      * A client's field in double quotes, escaped, and cut after {@link #MAX_ECHO_CHARS} characters with a mark that
-     * says how long it was: {@code "abc…" (cut, 60000 characters)}.
+     * says how long it was: {@code "abc..." (cut, 60000 characters)}.
      */
     public static String quote(CharSequence field) {
         int length = field.length();
         int kept = Math.min(length, MAX_ECHO_CHARS);
-        if (kept < length && Character.isHighSurrogate(field.charAt(kept - 1))) {
-            kept--;
-        }
         var out = new StringBuilder(kept + 32).append('"');
         escape(field, kept, out);
         out.append('"');
         if (length > MAX_ECHO_CHARS) {
-            out.append("… (cut, ").append(length).append(" characters)");
+            out.append("... (cut, ").append(length).append(" characters)");
         }
         return out.toString();
     }
 
-    /** The message with control characters escaped, cut to {@link #MAX_MESSAGE_CHARS} (ending with "…"). */
+    /** The message with unsafe characters escaped, cut to {@link #MAX_MESSAGE_CHARS} (ending with "..."). */
     public static String bounded(String message) {
         if (message.length() <= MAX_MESSAGE_CHARS && !needsEscape(message)) {
             return message;
@@ -46,19 +44,15 @@ public final class SafeText {
         var out = new StringBuilder(MAX_MESSAGE_CHARS + 8);
         escape(message, message.length(), out);
         if (out.length() > MAX_MESSAGE_CHARS) {
-            out.setLength(MAX_MESSAGE_CHARS - 1);
-            // Never end on half a surrogate pair.
-            if (Character.isHighSurrogate(out.charAt(out.length() - 1))) {
-                out.setLength(out.length() - 1);
-            }
-            out.append('…');
+            out.setLength(MAX_MESSAGE_CHARS - 3);
+            out.append("...");
         }
         return out.toString();
     }
 
     private static boolean needsEscape(String text) {
         for (int i = 0; i < text.length(); i++) {
-            if (unsafe(text, i)) {
+            if (unsafe(text.charAt(i))) {
                 return true;
             }
         }
@@ -68,7 +62,7 @@ public final class SafeText {
     private static void escape(CharSequence text, int count, StringBuilder out) {
         for (int i = 0; i < count; i++) {
             char c = text.charAt(i);
-            if (unsafe(text, i)) {
+            if (unsafe(c)) {
                 out.append(String.format("\\u%04x", (int) c));
             } else {
                 out.append(c);
@@ -76,17 +70,7 @@ public final class SafeText {
         }
     }
 
-    private static boolean unsafe(CharSequence text, int i) {
-        char c = text.charAt(i);
-        if (Character.isISOControl(c) || c == '\u2028' || c == '\u2029') {
-            return true;
-        }
-        if (Character.isHighSurrogate(c)) {
-            return i + 1 >= text.length() || !Character.isLowSurrogate(text.charAt(i + 1));
-        }
-        if (Character.isLowSurrogate(c)) {
-            return i == 0 || !Character.isHighSurrogate(text.charAt(i - 1));
-        }
-        return false;
+    private static boolean unsafe(char c) {
+        return Character.isISOControl(c) || c > '\u00ff';
     }
 }

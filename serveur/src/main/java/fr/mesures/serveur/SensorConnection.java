@@ -1,5 +1,6 @@
 package fr.mesures.serveur;
 
+import fr.mesures.serveur.memory.MemoryBudget;
 import fr.mesures.serveur.network.Connection;
 import fr.mesures.serveur.protocol.FrameScanner;
 import fr.mesures.serveur.protocol.Replies;
@@ -8,14 +9,16 @@ import java.nio.channels.SocketChannel;
 
 /**
  * A sensor's connection: the network state of {@link Connection} plus the protocol state of one client, its
- * framing state, how many values it has sent, and the replies it is owed. Selector thread only.
+ * framing state, how many values it has sent, the replies it is owed, and its account in the memory budget.
+ * Selector thread only.
  */
 final class SensorConnection extends Connection {
 
     private final FrameScanner scanner;
     private final Replies replies = new Replies();
+    private final MemoryBudget.Account account = new MemoryBudget.Account();
     private long values;
-    private long inFlightBytes;
+    private long partialSinceNanos = -1;
 
     SensorConnection(long id, SocketChannel channel, SelectionKey key, long nowNanos, int maxValueBytes) {
         super(id, channel, key, nowNanos);
@@ -30,22 +33,39 @@ final class SensorConnection extends Connection {
         return replies;
     }
 
+    MemoryBudget.Account account() {
+        return account;
+    }
+
     /** Numbers the next value of this connection, from 1. */
     long nextValueIndex() {
         return ++values;
     }
 
-    /** Bytes of this connection's values between cutting and acknowledging. */
-    long inFlightBytes() {
-        return inFlightBytes;
-    }
-
-    void inFlight(long bytes) {
-        inFlightBytes += bytes;
-    }
-
     /** True when every value received so far has been stored or rejected. */
     boolean allHandled() {
         return replies.handled() == values;
+    }
+
+    /** What this connection holds that only its client can release: partial value, reply lines, unwritten output. */
+    long heldBytes() {
+        return scanner.carryFootprint() + replies.footprint() + unwrittenBytes();
+    }
+
+    /**
+     * Whether a value is partly received, as of {@code nowNanos}: a value that ends clears it, and the next partial
+     * value starts the clock again.
+     */
+    void partialValue(boolean partial, long nowNanos) {
+        if (!partial) {
+            partialSinceNanos = -1;
+        } else if (partialSinceNanos < 0) {
+            partialSinceNanos = nowNanos;
+        }
+    }
+
+    /** When the value partly received began to arrive (meaningless when none is). */
+    long partialSinceNanos() {
+        return partialSinceNanos;
     }
 }

@@ -3,17 +3,25 @@ package fr.mesures.serveur;
 import fr.mesures.protocole.ConnectionReason;
 import fr.mesures.protocole.RejectReason;
 import fr.mesures.protocole.Reply;
+import fr.mesures.protocole.Timestamps;
 import fr.mesures.serveur.ingest.DecodeWorkers;
+import fr.mesures.serveur.ingest.FailFast;
 import fr.mesures.serveur.ingest.FrameBatch;
+import fr.mesures.serveur.ingest.InjectedFault;
 import fr.mesures.serveur.ingest.StoreHealth;
 import fr.mesures.serveur.ingest.StoreWriter;
+import fr.mesures.serveur.memory.Footprint;
+import fr.mesures.serveur.memory.MemoryBudget;
 import fr.mesures.serveur.metrics.Health;
 import fr.mesures.serveur.metrics.HttpEndpoint;
 import fr.mesures.serveur.metrics.ServeurMetrics;
 import fr.mesures.serveur.metrics.WarningBudget;
+import fr.mesures.serveur.network.ListenSettings;
 import fr.mesures.serveur.network.Serveur;
 import fr.mesures.serveur.protocol.FrameScanner;
+import fr.mesures.serveur.protocol.Replies;
 import fr.mesures.serveur.storage.MesureStore;
+import fr.mesures.serveur.storage.ReadingBlock;
 import fr.mesures.serveur.storage.StoreException;
 import fr.mesures.serveur.storage.Stores;
 import java.nio.ByteBuffer;
@@ -24,6 +32,8 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,9 +46,13 @@ import org.slf4j.LoggerFactory;
  * </pre>
  *
  * <p>Work moves in {@link FrameBatch batches} (the values cut in one selector round), never one task per reading.
- * Every hand-off is bounded by one budget, kept by the selector thread: bytes and batches in flight between
- * cutting and acknowledging. When it is spent the selector stops reading sockets, so TCP pushes back on the
- * clients and nothing is dropped; acknowledgements free the budget and reading resumes.
+ * Every byte held for a client is charged to one {@link MemoryBudget}, kept by the selector thread: values in flight
+ * between cutting and acknowledging, at their worst-case cost, and what a connection holds (its partial value, its
+ * reply lines, its unwritten output). A connection is read only as much as its share allows; at zero the selector
+ * stops reading it, so TCP pushes back on the client and nothing is dropped; acknowledgements free the budget and
+ * reading resumes.
+ *
+ * <p>A pipeline thread that dies ({@link FailFast}) turns {@code /health} to 503; the program then stops.
  */
 public final class ServeurTCP extends Serveur<SensorConnection> {
 
@@ -46,66 +60,82 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
 
     /** A batch is handed on once it holds this much, or at the end of the selector round. */
     private static final int BATCH_BYTES = 256 * 1024;
-    /**
-     * Bytes of JSON between cutting and acknowledging: a sixteenth of the heap (decoded readings and the store's
-     * batch take about as much again), between 2 and 64 MiB: 8 MiB, about 115,000 readings, with the recommended
-     * heap of 128 MiB.
-     */
-    private static final long MAX_IN_FLIGHT_BYTES =
-            Math.max(2L << 20, Math.min(64L << 20, Runtime.getRuntime().maxMemory() / 16));
-    private static final int MAX_IN_FLIGHT_BATCHES = 8192;
-    /** The most readings that budget can hold: the shortest reading is 35 bytes. */
-    private static final int MAX_IN_FLIGHT_READINGS = (int) (MAX_IN_FLIGHT_BYTES / 35);
-    /**
-     * One connection's share of the budget while others have values in flight too: a quarter, so that a client
-     * sending as fast as it can does not make everyone else's readings wait behind the whole pipeline. Alone, a
-     * connection may use all of it (measured by hand on 2026-11-24: a quarter cost a lone stream 26 % of its
-     * throughput, 240,000 instead of 325,000 readings/s).
-     */
-    private static final long SHARED_IN_FLIGHT_BYTES_PER_CONNECTION = MAX_IN_FLIGHT_BYTES / 4;
+    private static final long HEAP = Runtime.getRuntime().maxMemory();
 
     private final ServeurSettings settings;
     private final Clock clock;
     private final MesureStore store;
     private final ServeurMetrics metrics;
+    private final MemoryBudget budget;
+    private final FailFast failFast = new FailFast();
     private final DecodeWorkers workers;
     private final StoreWriter writer;
     private final Queue<List<FrameBatch>> committed = new ConcurrentLinkedQueue<>();
     private final FrameScanner.Sink framing = new Framing();
     private final WarningBudget rejections = new WarningBudget(log, "rejected values", 10, 10_000_000_000L);
     private final WarningBudget refusals = new WarningBudget(log, "refused connections", 10, 10_000_000_000L);
+    private final AtomicBoolean closed = new AtomicBoolean();
     private HttpEndpoint http;
 
-    // Selector thread only, except `queued`, which the metrics read.
+    // Selector thread only, except the volatile copies, which the metrics read.
     private FrameBatch building;
     private long nextSeq;
-    private long inFlightBytes;
     private int inFlightBatches;
-    private int connectionsInFlight;
-    private volatile long queued;
     private SensorConnection scanning;
+    private long scanningNanos;
+    private volatile long queued;
+    private volatile long inFlightSeen;
+    private volatile long heldSeen;
 
     /**
      * Opens the store (creating or migrating it) and prepares the threads; {@link #start()} starts them.
      *
-     * @throws StoreException when the store cannot be opened or written
+     * @throws StoreException           when the store cannot be opened or written
+     * @throws IllegalArgumentException when the settings cannot work with this heap (a value larger than the memory
+     *                                  a connection may hold)
      */
     public ServeurTCP(ServeurSettings settings) throws StoreException {
-        this(settings, Clock.systemUTC(), Stores.open(settings.store(), settings.sqlite(), MAX_IN_FLIGHT_READINGS));
+        this(settings, Clock.systemUTC(), Stores.open(settings.store(), settings.sqlite(),
+                Footprint.maxReadingsIn(MemoryBudget.forHeap(HEAP, settings.maxMessageBytes()).inFlightLimit())));
     }
 
     /** With the clock that stamps receive times and an open store, which this server closes. */
     ServeurTCP(ServeurSettings settings, Clock clock, MesureStore store) {
-        super(settings.listen(), "serveur-selector");
+        super(withinHeap(settings.listen()), "serveur-selector");
         this.settings = settings;
         this.clock = clock;
         this.store = store;
+        this.budget = MemoryBudget.forHeap(HEAP, settings.maxMessageBytes());
         this.metrics = new ServeurMetrics(settings.maxSensorGauges());
-        this.writer = new StoreWriter(store, settings.maxBatchRows(), metrics, this::onCommitted);
-        this.workers = new DecodeWorkers(settings.workers(), settings.rules(), metrics, writer::submit);
+        this.writer = new StoreWriter(store, settings.maxBatchRows(), metrics, this::onCommitted, failFast);
+        this.workers = new DecodeWorkers(settings.workers(), settings.rules(), metrics, writer::submit, failFast);
         metrics.gauge("serveur.connections.active", "Connections open now", this, ServeurTCP::activeConnections);
+        metrics.gauge("serveur.connections.paused",
+                "Connections not being read because they are at their share of the memory budget", this,
+                ServeurTCP::pausedConnections);
         metrics.gauge("serveur.queue.readings", "Values received and not yet stored or rejected", this,
                 s -> s.queued);
+        metrics.gauge("serveur.memory.inflight.bytes",
+                "Memory charged to values between receipt and acknowledgement (worst case)", this,
+                s -> s.inFlightSeen);
+        metrics.gauge("serveur.memory.inflight.limit.bytes", "The limit of serveur_memory_inflight_bytes", this,
+                s -> s.budget.inFlightLimit());
+        metrics.gauge("serveur.memory.held.bytes",
+                "Memory held for connections beyond their reserves (partial values, reply lines, unwritten output)",
+                this, s -> s.heldSeen);
+        metrics.gauge("serveur.memory.held.limit.bytes", "The limit of serveur_memory_held_bytes", this,
+                s -> s.budget.heldLimit());
+    }
+
+    /** The connection limit, lowered to what the heap can hold (with a warning) when it is set higher. */
+    private static ListenSettings withinHeap(ListenSettings listen) {
+        int affordable = MemoryBudget.connectionsFor(HEAP);
+        if (listen.maxConnections() <= affordable) {
+            return listen;
+        }
+        log.warn("a heap of {} MiB holds at most {} connections; --max-connections {} is lowered to that (raise -Xmx"
+                + " to hold more)", HEAP >> 20, affordable, listen.maxConnections());
+        return listen.withMaxConnections(affordable);
     }
 
     /**
@@ -126,8 +156,10 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
             close();
             throw e;
         }
-        log.info("serveur listening on {}:{} (HTTP {}), storing in {}, {} workers", settings.listen().bind(),
-                port(), http == null ? "off" : String.valueOf(http.port()), store.describe(), settings.workers());
+        log.info("serveur listening on {}:{} (HTTP {}), storing in {}, {} workers, memory for clients: {} MiB in"
+                + " flight, {} MiB held, {} connections", settings.listen().bind(), port(),
+                http == null ? "off" : String.valueOf(http.port()), store.describe(), settings.workers(),
+                budget.inFlightLimit() >> 20, budget.heldLimit() >> 20, listenSettings().maxConnections());
     }
 
     /** The HTTP port, or -1 when the HTTP endpoint is off. */
@@ -142,15 +174,24 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
     public Health health() {
         StoreHealth storeHealth = writer.health();
         return new Health(listening(), store.describe(), storeHealth.writable(), storeHealth.problem(),
-                storeHealth.sinceMillis(), activeConnections(), queued);
+                storeHealth.sinceMillis(), activeConnections(), queued, failFast.failure());
+    }
+
+    /** Waits until a thread of the pipeline dies or the time is up; true when one died (see {@link FailFast}). */
+    public boolean awaitFailure(long timeout, TimeUnit unit) throws InterruptedException {
+        return failFast.await(timeout, unit);
     }
 
     /**
-     * Graceful stop: no new connections, no more reading, every value already received stored and acknowledged,
-     * then the threads stop and the store closes.
+     * Graceful stop: no new connections, no more reading, every value already received stored and acknowledged
+     * (unless a pipeline thread died: then what can no longer be stored is not waited for), then the threads stop
+     * and the store closes. Safe to call more than once.
      */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         super.close();
         workers.close();
         writer.close();
@@ -178,18 +219,22 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
     protected byte[] onRefused() {
         metrics.connectionRefused();
         if (refusals.allow(System.nanoTime())) {
-            log.warn("refused a connection: at the limit of {} connections", settings.listen().maxConnections());
+            log.warn("refused a connection: at the limit of {} connections", listenSettings().maxConnections());
         }
-        return Reply.Error.ofConnection(ConnectionReason.TOO_MANY_CONNECTIONS, "the server is at its limit of " + settings.listen().maxConnections()
-                + " connections; try again later").toJson().getBytes(StandardCharsets.UTF_8);
+        return Reply.Error.ofConnection(ConnectionReason.TOO_MANY_CONNECTIONS, "the server is at its limit of "
+                + listenSettings().maxConnections() + " connections; try again later").toJson()
+                .getBytes(StandardCharsets.UTF_8);
     }
 
     @Override
     protected void onInput(SensorConnection connection, byte[] data, int length) {
         metrics.bytesReceived(length);
         scanning = connection;
+        scanningNanos = System.nanoTime();
         connection.scanner().scan(data, 0, length, framing);
         scanning = null;
+        connection.partialValue(connection.scanner().bufferedBytes() > 0, scanningNanos);
+        updateHeld(connection);
         if (building != null && building.dataLength() >= BATCH_BYTES) {
             dispatch();
         }
@@ -200,28 +245,67 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
         scanning = connection;
         connection.scanner().endOfInput(framing);
         scanning = null;
+        connection.partialValue(false, 0);
+        updateHeld(connection);
         if (connection.allHandled()) {
             closeWhenFlushed(connection);
         }
     }
 
     @Override
+    protected long readLimit(SensorConnection connection) {
+        MemoryBudget.Account account = connection.account();
+        return budget.readLimit(account, connection.scanner().maxScan(budget.holdRoom(account)));
+    }
+
+    /**
+     * Idle as any TCP connection, or holding a partial value beyond its reserve that did not end within the idle
+     * timeout of its start, paused or not: a client that starts large values and never finishes them would
+     * otherwise keep that memory for as long as it sends a byte now and then.
+     */
+    @Override
+    protected boolean expired(SensorConnection connection, long nowNanos) {
+        return super.expired(connection, nowNanos) || valueTimedOut(connection, nowNanos);
+    }
+
+    private boolean valueTimedOut(SensorConnection connection, long nowNanos) {
+        return !connection.inputEnded() && connection.scanner().carryFootprint() > Footprint.RESERVE
+                && nowNanos - connection.partialSinceNanos() > settings.listen().idleTimeout().toNanos();
+    }
+
+    @Override
     protected void onIdle(SensorConnection connection) {
-        metrics.connectionIdleClosed();
-        connection.replies().notice(ConnectionReason.IDLE_TIMEOUT, "no data for " + settings.listen().idleTimeout().toSeconds()
-                + " s; closing the connection");
+        long seconds = settings.listen().idleTimeout().toSeconds();
+        if (valueTimedOut(connection, System.nanoTime())) {
+            metrics.connectionValueTimedOut();
+            connection.replies().notice(ConnectionReason.VALUE_TIMEOUT, "a value of more than "
+                    + connection.scanner().bufferedBytes() + " bytes was not finished within " + seconds
+                    + " s; closing the connection");
+        } else {
+            metrics.connectionIdleClosed();
+            connection.replies().notice(ConnectionReason.IDLE_TIMEOUT, "no data for " + seconds
+                    + " s; closing the connection");
+        }
+        updateHeld(connection);
+    }
+
+    @Override
+    protected void onFlushed(SensorConnection connection) {
+        updateHeld(connection);
+    }
+
+    @Override
+    protected void onClosed(SensorConnection connection) {
+        // Its values in flight stay charged until their acknowledgement comes back (and finds it closed).
+        budget.hold(connection.account(), 0);
+        maybeResume();
     }
 
     @Override
     protected void afterReads() {
         dispatch();
-    }
-
-    @Override
-    protected boolean acceptingInput(SensorConnection connection) {
-        return inFlightBytes < MAX_IN_FLIGHT_BYTES && inFlightBatches < MAX_IN_FLIGHT_BATCHES
-                && (connection.inFlightBytes() < SHARED_IN_FLIGHT_BYTES_PER_CONNECTION
-                        || connectionsInFlight - (connection.inFlightBytes() > 0 ? 1 : 0) == 0);
+        inFlightSeen = budget.inFlight();
+        heldSeen = budget.heldPool();
     }
 
     @Override
@@ -231,7 +315,8 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
 
     @Override
     protected boolean isDrained() {
-        return inFlightBatches == 0 && building == null;
+        // After a pipeline thread died, what is in flight may never come back: stop waiting for it.
+        return (inFlightBatches == 0 && building == null) || failFast.failure() != null;
     }
 
     @Override
@@ -239,31 +324,27 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
         dispatch();
     }
 
+    @Override
+    protected void onFailure(Throwable error) {
+        failFast.report(error);
+    }
+
     // ------------------------------------------------------------------------------------------ the pipeline
 
-    /** Receives the values the scanner cuts from the connection being read. */
+    /** Receives the values the scanner cuts from the connection being read, and charges each to it. */
     private final class Framing implements FrameScanner.Sink {
         @Override
         public void value(byte[] data, int offset, int length) {
             batch().addValue(scanning, scanning.nextValueIndex(), data, offset, length);
-            inFlight(scanning, length);
+            budget.charge(scanning.account(), Footprint.value(data[offset], length));
+            scanning.partialValue(false, scanningNanos);
         }
 
         @Override
         public void rejected(RejectReason reason, String message) {
             batch().addRejected(scanning, scanning.nextValueIndex(), reason, message);
-        }
-    }
-
-    /** Counts a connection's bytes in flight, and how many connections have any. */
-    private void inFlight(SensorConnection connection, long bytes) {
-        long before = connection.inFlightBytes();
-        connection.inFlight(bytes);
-        long after = connection.inFlightBytes();
-        if (before == 0 && after > 0) {
-            connectionsInFlight++;
-        } else if (before > 0 && after == 0) {
-            connectionsInFlight--;
+            budget.charge(scanning.account(), Footprint.rejectedValue());
+            scanning.partialValue(false, scanningNanos);
         }
     }
 
@@ -280,10 +361,25 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
             return;
         }
         building = null;
-        inFlightBytes += batch.dataLength();
+        budget.charge(null, overhead(batch));
         inFlightBatches++;
         queued += batch.frames();
         workers.submit(batch);
+    }
+
+    private static long overhead(FrameBatch batch) {
+        return Footprint.batchOverhead(batch.dataCapacity(), batch.dataLength(), batch.frameCapacity(),
+                batch.frames());
+    }
+
+    private void updateHeld(SensorConnection connection) {
+        budget.hold(connection.account(), connection.heldBytes());
+    }
+
+    private void maybeResume() {
+        if (hasPausedConnections() && budget.resumable()) {
+            resumeReading();
+        }
     }
 
     /** Writer thread: a group is committed; the selector thread acknowledges it. */
@@ -300,54 +396,108 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
         List<FrameBatch> group;
         while ((group = committed.poll()) != null) {
             for (FrameBatch batch : group) {
-                acknowledge(batch, now);
-                inFlightBytes -= batch.dataLength();
+                InjectedFault.at("selector", batch.readings());
+                new Acknowledgement(batch, now).run();
+                budget.release(null, overhead(batch));
                 inFlightBatches--;
                 queued -= batch.frames();
             }
         }
-        if (hasPausedConnections() && inFlightBytes < MAX_IN_FLIGHT_BYTES / 2
-                && inFlightBatches < MAX_IN_FLIGHT_BATCHES / 2) {
-            resumeReading();
-        }
+        inFlightSeen = budget.inFlight();
+        maybeResume();
     }
 
-    private void acknowledge(FrameBatch batch, long now) {
-        List<FrameBatch.FrameError> errors = batch.errors();
-        List<FrameBatch.AcksRequest> acksRequests = batch.acksRequests();
-        List<FrameBatch.Unreported> unreported = batch.unreported();
-        int nextError = 0;
-        int nextAcks = 0;
-        int nextUnreported = 0;
-        for (int frame = 0; frame < batch.frames(); frame++) {
-            SensorConnection connection = (SensorConnection) batch.owner(frame);
-            long index = batch.valueIndex(frame);
-            while (nextError < errors.size() && errors.get(nextError).frame() == frame) {
-                FrameBatch.FrameError error = errors.get(nextError++);
-                if (rejections.allow(now)) {
-                    log.warn("{}: value {} rejected: {}", connection, index, error.message());
+    /**
+     * One batch's outcome told to its connections, frame by frame in order: each value's error lines (rejections,
+     * then conflicts found by the store), then it counts as handled and its charge is given back.
+     */
+    private final class Acknowledgement {
+        private final FrameBatch batch;
+        private final long now;
+        private final List<FrameBatch.FrameError> errors;
+        private final List<FrameBatch.Unreported> unreported;
+        private final List<FrameBatch.AcksRequest> acksRequests;
+        private final ReadingBlock readings;
+        private int nextError;
+        private int nextUnreported;
+        private int nextAcks;
+        private int nextRow;
+
+        Acknowledgement(FrameBatch batch, long now) {
+            this.batch = batch;
+            this.now = now;
+            this.errors = batch.errors();
+            this.unreported = batch.unreported();
+            this.acksRequests = batch.acksRequests();
+            this.readings = batch.readings();
+        }
+
+        void run() {
+            for (int frame = 0; frame < batch.frames(); frame++) {
+                SensorConnection connection = (SensorConnection) batch.owner(frame);
+                long index = batch.valueIndex(frame);
+                while (nextError < errors.size() && errors.get(nextError).frame() == frame) {
+                    FrameBatch.FrameError error = errors.get(nextError++);
+                    tell(connection, Reply.Error.ofValue(index, error.element(), error.reason(), error.message()));
                 }
-                if (!connection.replies().error(index, error.element(), error.reason(), error.message())) {
-                    metrics.repliesDropped(1);
+                while (nextUnreported < unreported.size() && unreported.get(nextUnreported).frame() == frame) {
+                    int count = unreported.get(nextUnreported++).count();
+                    connection.replies().dropped(count);
+                    metrics.repliesDropped(count);
+                }
+                while (nextRow < readings.size() && readings.frame(nextRow) == frame) {
+                    if (readings.outcome(nextRow) == ReadingBlock.Outcome.CONFLICT) {
+                        tell(connection, conflict(index, nextRow));
+                    }
+                    nextRow++;
+                }
+                while (nextAcks < acksRequests.size() && acksRequests.get(nextAcks).frame() == frame) {
+                    connection.replies().live(acksRequests.get(nextAcks++).acks());
+                }
+                connection.replies().handled(index);
+                int length = batch.length(frame);
+                budget.release(connection.account(), length < 0 ? Footprint.rejectedValue()
+                        : Footprint.value(batch.data()[batch.offset(frame)], length));
+                if (connection.closed()) {
+                    continue;
+                }
+                if (connection.inputEnded() && connection.allHandled()) {
+                    closeWhenFlushed(connection);
+                } else {
+                    requestFlush(connection);
                 }
             }
-            while (nextUnreported < unreported.size() && unreported.get(nextUnreported).frame() == frame) {
-                int count = unreported.get(nextUnreported++).count();
-                connection.replies().dropped(count);
-                metrics.repliesDropped(count);
+        }
+
+        private Reply.Error conflict(long index, int row) {
+            return Reply.Error.ofValue(index, readings.element(row), RejectReason.CONFLICT,
+                    readings.capteurId(row) + " already has a reading at " + Timestamps.formatIso(
+                            readings.timestamp(row)) + " of " + readings.storedTemperature(row)
+                            + " °C, which is kept; this one, of " + readings.temperature(row)
+                            + " °C, was not stored");
+        }
+
+        /** Queues the line if the connection may hold it, or counts it as dropped; logs it, within a budget. */
+        private void tell(SensorConnection connection, Reply.Error error) {
+            if (rejections.allow(now)) {
+                log.warn("{}: value {} rejected ({}): {}", connection, error.index(), error.reason(),
+                        error.message());
             }
-            while (nextAcks < acksRequests.size() && acksRequests.get(nextAcks).frame() == frame) {
-                connection.replies().live(acksRequests.get(nextAcks++).acks());
-            }
-            connection.replies().handled(index);
-            inFlight(connection, -Math.max(0, batch.length(frame)));
             if (connection.closed()) {
-                continue;
+                return;
             }
-            if (connection.inputEnded() && connection.allHandled()) {
-                closeWhenFlushed(connection);
+            byte[] line = Replies.line(error);
+            boolean kept;
+            if (Footprint.line(line.length) <= budget.holdRoom(connection.account())) {
+                kept = connection.replies().error(line);
             } else {
-                requestFlush(connection);
+                kept = false;
+                connection.replies().dropped(1);
+            }
+            if (kept) {
+                updateHeld(connection);
+            } else {
+                metrics.repliesDropped(1);
             }
         }
     }

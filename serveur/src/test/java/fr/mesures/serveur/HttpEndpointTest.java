@@ -68,7 +68,7 @@ class HttpEndpointTest {
     /** The endpoint alone, always healthy, closed after the test. */
     private HttpEndpoint endpoint() {
         HttpEndpoint endpoint = HttpEndpoint.start("127.0.0.1", 0, metrics,
-                () -> new Health(true, "test", true, null, 0, 0, 0));
+                () -> new Health(true, "test", true, null, 0, 0, 0, null));
         toClose.add(endpoint);
         return endpoint;
     }
@@ -317,7 +317,7 @@ class HttpEndpointTest {
     @Test
     void closeIsPromptEvenWithAStalledClientAndLeavesNoThreadBehind() throws Exception {
         HttpEndpoint endpoint = HttpEndpoint.start("127.0.0.1", 0, metrics,
-                () -> new Health(true, "test", true, null, 0, 0, 0));
+                () -> new Health(true, "test", true, null, 0, 0, 0, null));
         timedHealth(endpoint.port());
         stalledClient(endpoint.port());
         long start = System.nanoTime();

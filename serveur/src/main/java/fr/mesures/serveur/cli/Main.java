@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -26,6 +27,8 @@ import picocli.CommandLine.Option;
 public final class Main implements Callable<Integer> {
 
     static final int BAD_USAGE = 2;
+    /** A thread of the pipeline died (sysexits' EX_SOFTWARE): a supervisor should restart the server. */
+    static final int FAILED = 70;
 
     @Option(names = "--port", paramLabel = "PORT", defaultValue = "" + ServeurSettings.DEFAULT_PORT,
             description = "TCP port for the sensors (SERVEUR_PORT; default ${DEFAULT-VALUE})")
@@ -76,6 +79,12 @@ public final class Main implements Callable<Integer> {
             description = "highest temperature accepted (SERVEUR_MAX_TEMPERATURE; default ${DEFAULT-VALUE})")
     double maxTemperature;
 
+    @Option(names = "--max-clock-skew", paramLabel = "DURATION", defaultValue = "1h",
+            converter = DurationConverter.class,
+            description = "reject readings stamped further than this ahead of the server's clock (SERVEUR_MAX_CLOCK_SKEW;"
+                    + " default ${DEFAULT-VALUE})")
+    Duration maxClockSkew;
+
     @Option(names = "--sqlite-synchronous", paramLabel = "MODE",
             defaultValue = "FULL",
             description = "FULL: acknowledged readings survive a power cut; NORMAL: they survive a crash of the "
@@ -118,7 +127,8 @@ public final class Main implements Callable<Integer> {
                     .bind(bind).port(port).httpPort(httpPort).store(store)
                     .maxConnections(maxConnections).idleTimeout(idleTimeout)
                     .maxMessageBytes(maxMessageBytes)
-                    .maxBatchRows(maxBatch).maxTemperature(maxTemperature).maxSensorGauges(maxSensorGauges)
+                    .maxBatchRows(maxBatch).maxTemperature(maxTemperature).maxClockSkew(maxClockSkew)
+                    .maxSensorGauges(maxSensorGauges)
                     .sqlite(new SqliteStore.Options(sqliteSynchronous, SqliteStore.Options.DEFAULT.busyTimeoutMs(),
                             SqliteStore.Options.DEFAULT.cacheMiB()));
             if (workers != 0) {
@@ -140,7 +150,16 @@ public final class Main implements Callable<Integer> {
             serveur.close();
             stopped.countDown();
         }, "serveur-shutdown"));
-        stopped.await();
+        // Until SIGTERM (the hook closes the server), or until a pipeline thread dies: then this thread closes it
+        // (a short, bounded stop: what was acknowledged is committed already) and exits non-zero, for a supervisor
+        // to restart a clean process.
+        while (stopped.getCount() > 0) {
+            if (serveur.awaitFailure(1, TimeUnit.SECONDS)) {
+                serveur.close();
+                System.err.println("serveur: " + serveur.health().failure() + "; stopped");
+                return FAILED;
+            }
+        }
         return 0;
     }
 

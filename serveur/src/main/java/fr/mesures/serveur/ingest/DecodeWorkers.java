@@ -31,11 +31,15 @@ public final class DecodeWorkers implements AutoCloseable {
     private final ReadingRules rules;
     private final IngestMetrics metrics;
     private final Consumer<FrameBatch> next;
+    private final FailFast failFast;
 
-    public DecodeWorkers(int count, ReadingRules rules, IngestMetrics metrics, Consumer<FrameBatch> next) {
+    /** @param failFast told when a worker dies of something other than a bad value */
+    public DecodeWorkers(int count, ReadingRules rules, IngestMetrics metrics, Consumer<FrameBatch> next,
+            FailFast failFast) {
         this.rules = rules;
         this.metrics = metrics;
         this.next = next;
+        this.failFast = failFast;
         for (int i = 1; i <= count; i++) {
             threads.add(new Thread(this::run, "serveur-worker-" + i));
         }
@@ -65,6 +69,16 @@ public final class DecodeWorkers implements AutoCloseable {
     }
 
     private void run() {
+        try {
+            work();
+        } catch (Throwable e) {
+            // An Error (out of memory, a failed class load...): the batch in hand is lost and the writer would wait
+            // for it forever. The server cannot go on; FailFast stops it.
+            failFast.report(e);
+        }
+    }
+
+    private void work() {
         var decoder = new ReadingDecoder(rules);
         while (true) {
             FrameBatch batch;
@@ -84,9 +98,11 @@ public final class DecodeWorkers implements AutoCloseable {
                 // must still go on (the writer commits in sequence) and its acks must still mean "stored, or
                 // rejected with an error line": every value of it is rejected, none stored.
                 log.error("decoding batch {} failed; rejecting its {} values", batch.seq(), batch.frames(), e);
-                batch.rejectAll(RejectReason.INTERNAL, "the server failed to decode this value (an internal error)");
+                batch.rejectAll(RejectReason.INTERNAL, "the server failed to decode this value (an internal error);"
+                        + " send it again");
                 count(batch);
             }
+            InjectedFault.at("worker", batch.readings());
             next.accept(batch);
         }
     }

@@ -1,5 +1,6 @@
 package fr.mesures.serveur.ingest;
 
+import fr.mesures.protocole.RejectReason;
 import fr.mesures.serveur.metrics.IngestMetrics;
 import fr.mesures.serveur.storage.MesureStore;
 import fr.mesures.serveur.storage.ReadingBlock;
@@ -43,6 +44,7 @@ public final class StoreWriter implements AutoCloseable {
     private final int maxBatchRows;
     private final IngestMetrics metrics;
     private final Consumer<List<FrameBatch>> committed;
+    private final FailFast failFast;
     private final Thread thread;
 
     private final ReentrantLock lock = new ReentrantLock();
@@ -58,13 +60,15 @@ public final class StoreWriter implements AutoCloseable {
 
     /**
      * @param committed receives each committed group, in sequence order, on the writer thread
+     * @param failFast  told when the writer dies of something other than a store failure
      */
     public StoreWriter(MesureStore store, int maxBatchRows, IngestMetrics metrics,
-            Consumer<List<FrameBatch>> committed) {
+            Consumer<List<FrameBatch>> committed, FailFast failFast) {
         this.store = store;
         this.maxBatchRows = maxBatchRows;
         this.metrics = metrics;
         this.committed = committed;
+        this.failFast = failFast;
         this.thread = new Thread(this::run, "serveur-writer");
     }
 
@@ -112,25 +116,33 @@ public final class StoreWriter implements AutoCloseable {
     }
 
     private void run() {
-        List<FrameBatch> group = new ArrayList<>();
-        List<ReadingBlock> blocks = new ArrayList<>();
         try {
-            while (takeGroup(group)) {
-                int rows = 0;
-                for (FrameBatch batch : group) {
-                    timestamps.assign(batch.readings());
-                    blocks.add(batch.readings());
-                    rows += batch.readings().size();
-                }
-                if (rows > 0) {
-                    commit(blocks, rows);
-                }
-                committed.accept(List.copyOf(group));
-                group.clear();
-                blocks.clear();
-            }
+            work();
         } catch (InterruptedException e) {
             log.debug("writer interrupted");
+        } catch (Throwable e) {
+            // An Error (out of memory...) or a bug: nothing more can be committed, so nothing more acknowledged.
+            failFast.report(e);
+        }
+    }
+
+    private void work() throws InterruptedException {
+        List<FrameBatch> group = new ArrayList<>();
+        List<ReadingBlock> blocks = new ArrayList<>();
+        while (takeGroup(group)) {
+            int rows = 0;
+            for (FrameBatch batch : group) {
+                timestamps.assign(batch.readings());
+                blocks.add(batch.readings());
+                rows += batch.readings().size();
+                InjectedFault.at("writer", batch.readings());
+            }
+            if (rows > 0) {
+                commit(blocks, rows);
+            }
+            committed.accept(List.copyOf(group));
+            group.clear();
+            blocks.clear();
         }
     }
 
@@ -177,16 +189,29 @@ public final class StoreWriter implements AutoCloseable {
         while (true) {
             long start = System.nanoTime();
             try {
+                for (ReadingBlock block : blocks) {
+                    block.resetOutcomes();
+                }
                 int stored = store.write(blocks);
-                metrics.committed(stored, rows - stored, System.nanoTime() - start);
+                long nanos = System.nanoTime() - start;
                 if (!health.writable()) {
                     log.info("the store is writable again; {} readings committed", rows);
                     health = StoreHealth.ok(System.currentTimeMillis());
                 }
+                int conflicts = 0;
                 for (ReadingBlock block : blocks) {
                     for (int i = 0; i < block.size(); i++) {
-                        metrics.lastReading(block.capteurId(i), block.temperature(i), block.receivedAt());
+                        ReadingBlock.Outcome outcome = block.outcome(i);
+                        if (outcome == ReadingBlock.Outcome.STORED) {
+                            metrics.lastReading(block.capteurId(i), block.temperature(i), block.receivedAt());
+                        } else if (outcome == ReadingBlock.Outcome.CONFLICT) {
+                            conflicts++;
+                        }
                     }
+                }
+                metrics.committed(stored, rows - stored - conflicts, nanos);
+                if (conflicts > 0) {
+                    metrics.rejected(RejectReason.CONFLICT, conflicts);
                 }
                 return;
             } catch (StoreException e) {

@@ -4,7 +4,8 @@ import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import fr.mesures.protocole.Timestamps;
 
 /**
- * The answer of {@code GET /health}: healthy when the server listens and its store is writable.
+ * The answer of {@code GET /health}: healthy when the server listens, its store is writable and none of its
+ * threads died.
  *
  * @param listening      the TCP port accepts connections
  * @param store          which store, for a person
@@ -13,18 +14,22 @@ import fr.mesures.protocole.Timestamps;
  * @param sinceMillis    when the store entered its current state
  * @param connections    connections open now
  * @param queued         values received and not yet handled
+ * @param failure        which thread died and of what, or null
  */
 public record Health(boolean listening, String store, boolean storeWritable, String storeProblem,
-        long sinceMillis, int connections, long queued) {
+        long sinceMillis, int connections, long queued, String failure) {
 
     public boolean healthy() {
-        return listening && storeWritable;
+        return listening && storeWritable && failure == null;
     }
 
     public String toJson() {
         var json = new StringBuilder(200)
-                .append("{\"status\":\"").append(healthy() ? "up" : "down")
-                .append("\",\"listening\":").append(listening)
+                .append("{\"status\":\"").append(healthy() ? "up" : "down").append('"');
+        if (failure != null) {
+            json.append(",\"failure\":\"").append(quote(failure)).append('"');
+        }
+        json.append(",\"listening\":").append(listening)
                 .append(",\"store\":{\"location\":\"").append(quote(store))
                 .append("\",\"writable\":").append(storeWritable);
         if (storeProblem != null) {

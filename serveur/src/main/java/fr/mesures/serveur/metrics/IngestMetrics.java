@@ -22,6 +22,10 @@ public interface IngestMetrics {
     default void connectionIdleClosed() {
     }
 
+    /** A connection was closed because a value it started was not finished within the idle timeout. */
+    default void connectionValueTimedOut() {
+    }
+
     /** Bytes read from clients' sockets. */
     default void bytesReceived(int bytes) {
     }

@@ -40,6 +40,7 @@ public final class ServeurMetrics implements IngestMetrics, AutoCloseable {
     private final Counter connections;
     private final Counter refused;
     private final Counter idleClosed;
+    private final Counter valueTimedOut;
     private final Counter storeFailures;
     private final Counter repliesDropped;
     private final Timer commits;
@@ -70,10 +71,14 @@ public final class ServeurMetrics implements IngestMetrics, AutoCloseable {
                 .register(registry);
         idleClosed = Counter.builder("serveur.connections.idle.closed")
                 .description("Connections closed after the idle timeout").register(registry);
+        valueTimedOut = Counter.builder("serveur.connections.value.timeout")
+                .description("Connections closed because a value they started was not finished within the idle"
+                        + " timeout").register(registry);
         storeFailures = Counter.builder("serveur.store.failures")
                 .description("Store writes that failed and were retried").register(registry);
         repliesDropped = Counter.builder("serveur.replies.dropped")
-                .description("Error lines not sent because the client did not read them").register(registry);
+                .description("Error lines left out: the client did not read them, or one value had more errors than"
+                        + " are reported one by one").register(registry);
         commits = Timer.builder("serveur.store.commit")
                 .description("Time to write and commit one group of readings").register(registry);
         Gauge.builder("serveur.sensors.tracked", sensors, Map::size)
@@ -111,6 +116,11 @@ public final class ServeurMetrics implements IngestMetrics, AutoCloseable {
     @Override
     public void connectionIdleClosed() {
         idleClosed.increment();
+    }
+
+    @Override
+    public void connectionValueTimedOut() {
+        valueTimedOut.increment();
     }
 
     @Override

@@ -81,10 +81,6 @@ public class Connection {
         return key;
     }
 
-    long lastInputNanos() {
-        return lastInputNanos;
-    }
-
     void inputSeen(long nowNanos) {
         lastInputNanos = nowNanos;
     }
@@ -132,6 +128,15 @@ public class Connection {
 
     ByteBuffer unwritten() {
         return unwritten;
+    }
+
+    /** Bytes of output the kernel did not take yet, kept for a later write. */
+    protected int unwrittenBytes() {
+        return unwritten == null ? 0 : unwritten.capacity();
+    }
+
+    protected long lastInputNanos() {
+        return lastInputNanos;
     }
 
     void unwritten(ByteBuffer bytes) {

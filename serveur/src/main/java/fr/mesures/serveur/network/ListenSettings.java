@@ -19,6 +19,11 @@ public record ListenSettings(String bind, int port, int backlog, int maxConnecti
     public static final int DEFAULT_MAX_CONNECTIONS = 10_000;
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofMinutes(5);
 
+    /** The same with another connection limit. */
+    public ListenSettings withMaxConnections(int limit) {
+        return new ListenSettings(bind, port, backlog, limit, idleTimeout);
+    }
+
     public ListenSettings {
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port must be between 0 and 65535");

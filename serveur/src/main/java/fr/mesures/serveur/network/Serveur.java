@@ -13,6 +13,7 @@ import java.nio.channels.SocketChannel;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Queue;
 import java.util.Set;
@@ -58,7 +59,7 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
 
     // Owned by the selector thread.
     private final Set<C> connections = new HashSet<>();
-    private final List<C> paused = new ArrayList<>();
+    private final Set<C> paused = new LinkedHashSet<>();
     private final ArrayDeque<C> flushQueue = new ArrayDeque<>();
     private final byte[] readBytes = new byte[READ_BUFFER_BYTES];
     private final ByteBuffer readBuffer = ByteBuffer.wrap(readBytes);
@@ -75,6 +76,7 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
     private Thread thread;
     private volatile int port = -1;
     private volatile int activeConnections;
+    private volatile int pausedConnections;
     private volatile boolean listening;
 
     protected Serveur(ListenSettings settings, String threadName) {
@@ -115,10 +117,30 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
     }
 
     /**
-     * Whether the next stage can take more input from this connection; when false, it stops being read until
-     * {@link #resumeReading()}.
+     * How many bytes may be read from this connection now (the read buffer caps it further); at 0 it stops being
+     * read until {@link #resumeReading()}.
      */
-    protected abstract boolean acceptingInput(C connection);
+    protected abstract long readLimit(C connection);
+
+    /** A flush of the connection's output ended (written, or kept for later); what it holds may have changed. */
+    protected void onFlushed(C connection) {
+    }
+
+    /**
+     * Whether the connection has had its time: by default, when it sent nothing for the idle timeout (time spent
+     * paused by the server does not count). It is then {@link #onIdle told} and closed.
+     */
+    protected boolean expired(C connection, long nowNanos) {
+        return !connection.paused() && !connection.inputEnded()
+                && nowNanos - connection.lastInputNanos() > settings.idleTimeout().toNanos();
+    }
+
+    /**
+     * The selector thread is dying of {@code error}: every connection is about to be closed. Called on that
+     * thread, before the connections close.
+     */
+    protected void onFailure(Throwable error) {
+    }
 
     /**
      * Puts whatever the connection has to send into {@code out} (complete lines only, as many as fit) and
@@ -172,6 +194,11 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
 
     public int activeConnections() {
         return activeConnections;
+    }
+
+    /** Connections not being read now because the next stage has no room for them (for metrics). */
+    public int pausedConnections() {
+        return pausedConnections;
     }
 
     protected ListenSettings listenSettings() {
@@ -246,6 +273,7 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
             }
         }
         paused.clear();
+        pausedConnections = 0;
     }
 
     protected final boolean hasPausedConnections() {
@@ -279,6 +307,7 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
             log.debug("selector closed");
         } catch (IOException | RuntimeException | Error e) {
             log.error("selector loop failed; closing every connection", e);
+            onFailure(e);
         } finally {
             for (C c : new ArrayList<>(connections)) {
                 closeNow(c);
@@ -371,14 +400,19 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
     }
 
     private void read(C c) {
-        if (!acceptingInput(c) || drainDeadlineNanos >= 0) {
+        long limit = drainDeadlineNanos >= 0 ? 0 : readLimit(c);
+        if (limit <= 0) {
             if (!c.paused()) {
                 c.pause();
                 paused.add(c);
+                pausedConnections = paused.size();
             }
             return;
         }
         readBuffer.clear();
+        if (limit < readBuffer.capacity()) {
+            readBuffer.limit((int) limit);
+        }
         int n;
         try {
             n = c.channel().read(readBuffer);
@@ -413,6 +447,14 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
         if (c.closed()) {
             return;
         }
+        try {
+            write(c);
+        } finally {
+            onFlushed(c);
+        }
+    }
+
+    private void write(C c) {
         SocketChannel channel = c.channel();
         try {
             ByteBuffer pending = c.unwritten();
@@ -455,13 +497,12 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
             acceptKey.interestOps(SelectionKey.OP_ACCEPT);
             acceptResumeNanos = -1;
         }
-        long idleNanos = settings.idleTimeout().toNanos();
         for (C c : new ArrayList<>(connections)) {
             if (c.closing()) {
                 if (now - c.closingSinceNanos() > CLOSING_GRACE_NANOS) {
                     closeNow(c);
                 }
-            } else if (!c.paused() && !c.inputEnded() && now - c.lastInputNanos() > idleNanos) {
+            } else if (expired(c, now)) {
                 onIdle(c);
                 closeWhenFlushed(c);
             }
@@ -479,6 +520,7 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
             c.setInterest(SelectionKey.OP_READ, false);
         }
         paused.clear();
+        pausedConnections = 0;
         onDrainStart();
     }
 
@@ -505,6 +547,9 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
             return;
         }
         c.markClosed();
+        if (paused.remove(c)) {
+            pausedConnections = paused.size();
+        }
         c.key().cancel();
         closeChannel(c.channel());
         connections.remove(c);

@@ -1,6 +1,7 @@
 package fr.mesures.serveur.protocol;
 
 import fr.mesures.protocole.RejectReason;
+import fr.mesures.serveur.memory.Footprint;
 import java.util.Arrays;
 
 /**
@@ -13,8 +14,10 @@ import java.util.Arrays;
  * end without being kept. A raw newline inside a string cannot be valid JSON, so it ends the broken value there,
  * which lets a line-oriented client recover from an unterminated string.
  *
- * <p>Memory per connection is the part of one value that has arrived (under the maximum value size; the carry
- * array holding it may grow to twice that). One scanner per connection, used by the selector thread only.
+ * <p>Memory per connection is the part of one value that has arrived: its carry array grows in steps of
+ * {@link Footprint#CARRY_STEP} up to the maximum value size, never beyond, and {@link #maxScan} says how many bytes
+ * may be scanned without it growing past a given size, so that the caller can read no more than the connection may
+ * hold. One scanner per connection, used by the selector thread only.
  */
 public final class FrameScanner {
 
@@ -29,10 +32,10 @@ public final class FrameScanner {
 
     private enum State { BETWEEN, GARBAGE, VALUE, STRING, ESCAPE }
 
-    private static final int INITIAL_CARRY = 256;
-    private static final int KEPT_CARRY = 4096;
+    private static final byte[] NO_CARRY = new byte[0];
 
     private final int maxValueBytes;
+    private final int maxCarry;
     private State state = State.BETWEEN;
     private boolean atStart = true;
     // Inside a value: bracket depth (long: a hostile stream of '[' may go past 2^31), and whether the value is
@@ -40,11 +43,12 @@ public final class FrameScanner {
     private long depth;
     private boolean skipping;
     // The beginning of a value that started in an earlier read.
-    private byte[] carry = new byte[0];
+    private byte[] carry = NO_CARRY;
     private int carryLength;
 
     public FrameScanner(int maxValueBytes) {
         this.maxValueBytes = maxValueBytes;
+        this.maxCarry = steps(maxValueBytes);
     }
 
     /** Scans {@code data[from, to)}, reporting every value that completes in it. */
@@ -138,12 +142,41 @@ public final class FrameScanner {
         }
         state = State.BETWEEN;
         carryLength = 0;
-        carry = new byte[0];
+        carry = NO_CARRY;
     }
 
-    /** Bytes of an unfinished value held for this connection (for tests and memory accounting). */
+    /** Bytes of an unfinished value held for this connection. */
     public int bufferedBytes() {
         return carryLength;
+    }
+
+    /**
+     * Heap held for the unfinished value: its array's length, allocated in steps (the array's header is part of
+     * a connection's fixed cost, {@link Footprint#CONNECTION}).
+     */
+    public long carryFootprint() {
+        return carry.length;
+    }
+
+    /**
+     * How many bytes may be scanned now without the partial value's array growing by more than {@code growth}
+     * bytes: a read of n bytes leaves at most n bytes of a new value, or the current one n bytes longer.
+     * {@link Long#MAX_VALUE} when no read can grow it (the current value is being skipped, or the array may
+     * already reach the largest size a value can have).
+     */
+    public long maxScan(long growth) {
+        if (skipping && inValue()) {
+            return Long.MAX_VALUE;
+        }
+        long largest = (carry.length + Math.max(0, growth)) / Footprint.CARRY_STEP * Footprint.CARRY_STEP;
+        if (largest >= maxCarry) {
+            return Long.MAX_VALUE;
+        }
+        return Math.max(0, largest - (inValue() ? carryLength : 0));
+    }
+
+    private boolean inValue() {
+        return state == State.VALUE || state == State.STRING || state == State.ESCAPE;
     }
 
     /** A raw newline inside a string: the value is broken, and ends here. */
@@ -154,7 +187,7 @@ public final class FrameScanner {
         }
         state = State.BETWEEN;
         skipping = false;
-        carryLength = 0;
+        resetCarry();
     }
 
     private void endValue(byte[] data, int valueStart, int end, Sink sink) {
@@ -172,9 +205,14 @@ public final class FrameScanner {
             append(data, valueStart, end);
             sink.value(carry, 0, carryLength);
         }
+        resetCarry();
+    }
+
+    /** The value is over: a connection keeps an array its reserve pays for, a larger one goes back at once. */
+    private void resetCarry() {
         carryLength = 0;
-        if (carry.length > KEPT_CARRY) {
-            carry = new byte[0];
+        if (carry.length > Footprint.CARRY_STEP) {
+            carry = NO_CARRY;
         }
     }
 
@@ -187,7 +225,7 @@ public final class FrameScanner {
             sink.rejected(RejectReason.TOO_LARGE, tooLarge());
             skipping = true;
             carryLength = 0;
-            carry = new byte[0];
+            carry = NO_CARRY;
             return;
         }
         append(data, valueStart, end);
@@ -196,10 +234,15 @@ public final class FrameScanner {
     private void append(byte[] data, int from, int to) {
         int needed = carryLength + (to - from);
         if (needed > carry.length) {
-            carry = Arrays.copyOf(carry, Math.max(needed, Math.max(INITIAL_CARRY, carry.length * 2)));
+            carry = Arrays.copyOf(carry, Math.min(maxCarry, steps(needed)));
         }
         System.arraycopy(data, from, carry, carryLength, to - from);
         carryLength = needed;
+    }
+
+    /** {@code bytes} rounded up to whole steps. */
+    private static int steps(int bytes) {
+        return (int) ((bytes + Footprint.CARRY_STEP - 1L) / Footprint.CARRY_STEP * Footprint.CARRY_STEP);
     }
 
     private String tooLarge() {

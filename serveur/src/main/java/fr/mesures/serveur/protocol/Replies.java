@@ -1,8 +1,8 @@
 package fr.mesures.serveur.protocol;
 
 import fr.mesures.protocole.ConnectionReason;
-import fr.mesures.protocole.RejectReason;
 import fr.mesures.protocole.Reply;
+import fr.mesures.serveur.memory.Footprint;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
@@ -10,7 +10,8 @@ import java.util.ArrayDeque;
 /**
  * What the server still has to tell one client: the latest acknowledgement, the error lines not yet sent, and a
  * notice before closing. Bounded whatever the client does: acks coalesce into one number, and error lines past
- * {@link #MAX_ERROR_LINES} are counted instead of kept.
+ * {@link #MAX_ERROR_LINES} (or past what the connection may hold, which the caller decides) are counted instead of
+ * kept; {@link #footprint()} says what the kept ones cost.
  *
  * <p>Replies are held until the client asks for them ({@code {"acks": true}}) or has finished sending: see
  * docs/protocol.md for why. Owned by the selector thread, like the connection it belongs to.
@@ -25,6 +26,12 @@ public final class Replies {
     private ArrayDeque<byte[]> errors;
     private long dropped;
     private byte[] notice;
+    private long footprint;
+
+    /** A reply as the bytes of its line. */
+    public static byte[] line(Reply reply) {
+        return reply.toJson().getBytes(StandardCharsets.UTF_8);
+    }
 
     /** The client asked for replies as they happen (or, with false, only once it has finished sending). */
     public void live(boolean on) {
@@ -41,11 +48,12 @@ public final class Replies {
     }
 
     /**
-     * Queues an error line about value {@code index} ({@code element} 0 for the whole value).
+     * Queues an error line.
      *
-     * @return false when the line was dropped because too many are already waiting
+     * @return false when it was not kept, because {@link #MAX_ERROR_LINES} are already waiting: it is counted
+     *         as dropped instead
      */
-    public boolean error(long index, int element, RejectReason reason, String message) {
+    public boolean error(byte[] line) {
         if (errors == null) {
             errors = new ArrayDeque<>(4);
         }
@@ -53,7 +61,8 @@ public final class Replies {
             dropped++;
             return false;
         }
-        errors.add(bytes(Reply.Error.ofValue(index, element, reason, message)));
+        errors.add(line);
+        footprint += Footprint.line(line.length);
         return true;
     }
 
@@ -64,7 +73,16 @@ public final class Replies {
 
     /** A last line about the connection itself, sent after everything else. */
     public void notice(ConnectionReason reason, String message) {
-        notice = bytes(Reply.Error.ofConnection(reason, message));
+        if (notice != null) {
+            footprint -= Footprint.line(notice.length);
+        }
+        notice = line(Reply.Error.ofConnection(reason, message));
+        footprint += Footprint.line(notice.length);
+    }
+
+    /** Heap taken by the lines waiting: what this connection holds in replies. */
+    public long footprint() {
+        return footprint;
     }
 
     /**
@@ -81,22 +99,24 @@ public final class Replies {
             if (!put(out, errors.peek())) {
                 return;
             }
-            errors.poll();
+            footprint -= Footprint.line(errors.poll().length);
         }
         if (dropped > 0) {
-            String message = dropped + " error lines were not sent because the client was not reading them";
-            if (!put(out, bytes(Reply.Error.dropped(dropped, message)))) {
+            String message = dropped + " error lines were left out: the client was not reading them, or one value"
+                    + " had more errors than are reported one by one";
+            if (!put(out, line(Reply.Error.dropped(dropped, message)))) {
                 return;
             }
             dropped = 0;
         }
         if (handled > ackSent) {
-            if (!put(out, bytes(new Reply.Ack(handled)))) {
+            if (!put(out, line(new Reply.Ack(handled)))) {
                 return;
             }
             ackSent = handled;
         }
         if (notice != null && put(out, notice)) {
+            footprint -= Footprint.line(notice.length);
             notice = null;
         }
     }
@@ -107,9 +127,5 @@ public final class Replies {
         }
         out.put(line);
         return true;
-    }
-
-    private static byte[] bytes(Reply reply) {
-        return reply.toJson().getBytes(StandardCharsets.UTF_8);
     }
 }

@@ -58,6 +58,31 @@ class DecodeWorkersTest {
                 .containsExactly(Map.entry(RejectReason.INTERNAL, 4));
     }
 
+    /**
+     * An Error is not a bad value: the batch cannot be answered for, so the server must stop rather than have the
+     * writer wait for that batch forever.
+     */
+    @Test
+    void aWorkerThatDiesOfAnErrorSaysSoAndHandsNothingOn() throws Exception {
+        var dying = new CountingMetrics() {
+            @Override
+            public void received(int count) {
+                throw new OutOfMemoryError("Java heap space");
+            }
+        };
+        var failFast = new FailFast();
+        BlockingQueue<FrameBatch> out = new ArrayBlockingQueue<>(1);
+        FrameBatch batch = new FrameBatch(0, 1_764_000_000_000L, 256);
+        add(batch, 1, "{\"capteur_id\":\"a\",\"temperature\":20.5}");
+        try (var workers = new DecodeWorkers(1, ReadingRules.DEFAULT, dying, out::add, failFast)) {
+            workers.start();
+            workers.submit(batch);
+            assertThat(failFast.await(10, TimeUnit.SECONDS)).as("the failure is reported").isTrue();
+        }
+        assertThat(failFast.failure()).contains("serveur-worker-1 died", "OutOfMemoryError", "Java heap space");
+        assertThat(out).isEmpty();
+    }
+
     /** Frames: a reading, a value the selector rejected, an out-of-range reading, another reading. */
     private static FrameBatch decoded(IngestMetrics metrics) throws InterruptedException {
         FrameBatch batch = new FrameBatch(0, 1_764_000_000_000L, 256);
@@ -66,7 +91,7 @@ class DecodeWorkersTest {
         add(batch, 3, "{\"capteur_id\":\"a\",\"temperature\":-300}");
         add(batch, 4, "{\"capteur_id\":\"b\",\"temperature\":21}");
         BlockingQueue<FrameBatch> out = new ArrayBlockingQueue<>(1);
-        try (var workers = new DecodeWorkers(1, ReadingRules.DEFAULT, metrics, out::add)) {
+        try (var workers = new DecodeWorkers(1, ReadingRules.DEFAULT, metrics, out::add, new FailFast())) {
             workers.start();
             workers.submit(batch);
             FrameBatch handedOn = out.poll(10, TimeUnit.SECONDS);

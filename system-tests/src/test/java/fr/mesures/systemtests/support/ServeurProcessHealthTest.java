@@ -11,14 +11,14 @@ class ServeurProcessHealthTest {
 
     @Test
     void readsAStoreThatCannotBeWritten() {
-        String body = new Health(true, "sqlite:/data/m.db", false, "database is \"locked\"", 0, 3, 42).toJson();
+        String body = new Health(true, "sqlite:/data/m.db", false, "database is \"locked\"", 0, 3, 42, null).toJson();
         assertThat(ServeurProcess.Health.parse(503, body))
                 .isEqualTo(new ServeurProcess.Health(503, false, "database is \"locked\"", 42));
     }
 
     @Test
     void readsAHealthyServerWithoutProblem() {
-        String body = new Health(true, "file:/data/m.txt", true, null, 0, 0, 0).toJson();
+        String body = new Health(true, "file:/data/m.txt", true, null, 0, 0, 0, null).toJson();
         assertThat(ServeurProcess.Health.parse(200, body)).isEqualTo(new ServeurProcess.Health(200, true, null, 0));
     }
 

@@ -1,0 +1,117 @@
+package fr.mesures.serveur.memory;
+
+import fr.mesures.protocole.CapteurIds;
+import fr.mesures.protocole.Reading;
+import fr.mesures.protocole.ReadingDecoder;
+import fr.mesures.protocole.RejectReason;
+import fr.mesures.protocole.SafeText;
+
+/**
+ * What each thing the server holds for a client costs in heap, at worst: the arithmetic of the memory model
+ * (docs/architecture.md, "Memory"). Every figure is an upper bound for a 64-bit HotSpot JVM with compressed
+ * references (12-byte object headers, 16-byte array headers, 8-byte alignment); {@code FootprintTest} measures
+ * the real objects with JOL and checks that none costs more than its figure here.
+ *
+ * <p>A value in flight is charged when the selector cuts it, before anything is decoded, so its charge must cover
+ * whatever decoding can make of it: one reading or one rejection for an object, up to a reading per 35 bytes and
+ * {@link ReadingDecoder#MAX_REPORTED_PER_VALUE} rejections with their messages for an array.
+ */
+public final class Footprint {
+
+    /** Heap of one idle connection: socket channel, selection key and our objects (850 B measured, 2026-12-03). */
+    public static final int CONNECTION = 1024;
+    /**
+     * What a connection may hold (its partial value, its pending reply lines, its unwritten output) without
+     * drawing on the shared pool: enough for a reading or two and an error line, which is all a well-behaved
+     * client ever holds, so that a pool emptied by others never stops it.
+     */
+    public static final int RESERVE = 1024;
+    /** A partial value grows in steps of this, so that a value arriving a byte at a time is not copied each time. */
+    public static final int CARRY_STEP = 1024;
+
+    /** One frame's slots in a batch's index: offset, length, owner (a compressed reference), value number. */
+    static final int FRAME_INDEX = 4 + 4 + 4 + 8;
+    /** One row of a {@link fr.mesures.serveur.storage.ReadingBlock}: its seven columns. */
+    static final int READING_ROW = 4 + 8 + 8 + 4 + 4 + 1 + 8;
+    /** A {@code capteur_id} the decoder had not cached: a String and its bytes. */
+    static final int NEW_ID = string(CapteurIds.MAX_LENGTH);
+    /** A reading, at worst with an identifier of its own. */
+    static final int READING = READING_ROW + NEW_ID;
+    /**
+     * A rejection: its record (32), its slot in the batch's list with room to grow (8), its message (Latin-1,
+     * bounded by {@link SafeText#MAX_MESSAGE_CHARS}).
+     */
+    static final int REJECTION = 32 + 8 + string(SafeText.MAX_MESSAGE_CHARS);
+    /** Every reason of one array value counted without a message: a record and a slot each. */
+    static final int UNREPORTED = RejectReason.values().length * (24 + 8);
+    /** An acks request: a record and its slot. */
+    static final int ACKS_REQUEST = 16 + 8;
+    /** A batch's own objects: the batch, its lists, its reading block's arrays, before any frame. */
+    static final int BATCH = 512;
+
+    /**
+     * The most a value can cost per byte of input: {@code {}} (two bytes) makes a frame and a rejection. A read of
+     * {@code n} bytes can add at most {@code n} times this to what is in flight.
+     */
+    public static final int MAX_PER_INPUT_BYTE = (FRAME_INDEX + 2 + REJECTION + 1) / 2;
+
+    private Footprint() {
+    }
+
+    /**
+     * A complete value of {@code length} bytes in flight, at worst: its bytes, its index slots, and whatever
+     * decoding can make of it.
+     *
+     * @param first the value's first byte, {@code '{'} or {@code '['}
+     */
+    public static long value(byte first, int length) {
+        long decoded;
+        if (first == '[') {
+            // An element takes at least two bytes ("1,"), a reading at least 35.
+            int elements = Math.max(0, (length - 1) / 2);
+            int reported = Math.min(ReadingDecoder.MAX_REPORTED_PER_VALUE, elements);
+            decoded = (long) Reading.maxReadingsIn(first, length) * READING + (long) reported * REJECTION
+                    + (elements > reported ? UNREPORTED : 0);
+        } else {
+            decoded = Math.max(READING, Math.max(REJECTION, ACKS_REQUEST));
+        }
+        return FRAME_INDEX + length + decoded;
+    }
+
+    /** A value the selector rejected itself (garbage, too large, truncated): an index slot and a rejection. */
+    public static long rejectedValue() {
+        return FRAME_INDEX + REJECTION;
+    }
+
+    /** What a batch costs beyond its frames: its own objects and the room its arrays have not used yet. */
+    public static long batchOverhead(int dataCapacity, int dataLength, int frameCapacity, int frames) {
+        return BATCH + (long) (dataCapacity - dataLength) + (long) (frameCapacity - frames) * FRAME_INDEX;
+    }
+
+    /**
+     * The most readings a budget of {@code inFlightBytes} can hold in flight: each at least in an array, the
+     * cheapest way to send one.
+     */
+    public static int maxReadingsIn(long inFlightBytes) {
+        return (int) Math.min(Integer.MAX_VALUE, inFlightBytes / (READING + Reading.MIN_JSON_BYTES + 1));
+    }
+
+    /** A byte array of {@code length}: what a partial value, a reply line or unwritten output costs. */
+    public static long bytes(long length) {
+        return align(16L + length);
+    }
+
+    /** A reply line waiting to be written: its bytes and its slot in the queue. */
+    public static long line(int length) {
+        return bytes(length) + 8;
+    }
+
+    /** A String of {@code chars} Latin-1 characters (one byte each). */
+    static int string(int chars) {
+        return 24 + (int) align(16L + chars);
+    }
+
+    private static long align(long bytes) {
+        return (bytes + 7) & ~7L;
+    }
+}

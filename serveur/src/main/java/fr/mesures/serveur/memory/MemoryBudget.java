@@ -1,0 +1,171 @@
+package fr.mesures.serveur.memory;
+
+/**
+ * The one budget for every byte the server holds on its clients' behalf, and the rules that keep a connection
+ * within its share: the memory model of docs/architecture.md, enforced. Owned by the selector thread, which makes
+ * every charge and every decision, so it needs no synchronisation.
+ *
+ * <p>Two pools, because what is in them drains differently:
+ * <ul>
+ *   <li><b>In flight</b>: values between being cut and being acknowledged (their bytes, what decoding makes of
+ *       them, rejections and their messages), charged at their worst case ({@link Footprint#value}). The pipeline
+ *       drains it by itself. While others have values in flight, one connection may hold at most a quarter of
+ *       it; alone, all of it.</li>
+ *   <li><b>Held</b>: what only the client can release: its partial value, reply lines it has not read, output the
+ *       kernel has not taken. Each connection holds up to {@link Footprint#RESERVE} of its own, so that a pool
+ *       emptied by others never stops a well-behaved client; beyond that it draws on the pool, at most an eighth
+ *       of it (and always enough for one value of the maximum size).</li>
+ * </ul>
+ * A connection is read only as much as it may still add to both ({@link #readLimit}); at zero it is not read, so
+ * TCP pushes back on it, and it is read again once both pools are back under half.
+ */
+public final class MemoryBudget {
+
+    /** One connection's share of the budget: what it has in flight and what it holds. */
+    public static final class Account {
+        private long inFlight;
+        private long held;
+
+        public long inFlight() {
+            return inFlight;
+        }
+
+        public long held() {
+            return held;
+        }
+    }
+
+    private final long inFlightLimit;
+    private final long heldLimit;
+    private final long heldPerConnection;
+
+    private long inFlight;
+    private long heldPool;
+    private int accountsInFlight;
+
+    /**
+     * @param inFlightLimit     bytes in flight at most
+     * @param heldLimit         bytes held beyond the connections' reserves at most
+     * @param largestValueBytes the largest value a connection may send, which it must be able to hold whole
+     */
+    public MemoryBudget(long inFlightLimit, long heldLimit, int largestValueBytes) {
+        long oneValue = Footprint.bytes(roundUp(largestValueBytes)) + Footprint.RESERVE;
+        if (heldLimit < oneValue) {
+            throw new IllegalArgumentException("a value of " + largestValueBytes + " bytes needs " + (oneValue >> 10)
+                    + " KiB of held memory, more than the " + (heldLimit >> 10) + " KiB this heap allows");
+        }
+        this.inFlightLimit = inFlightLimit;
+        this.heldLimit = heldLimit;
+        this.heldPerConnection = Math.max(heldLimit / 8, oneValue);
+    }
+
+    /**
+     * The budget for a heap of {@code maxHeapBytes} ({@code Runtime.maxMemory()}): a quarter in flight, a
+     * sixteenth held; the connections' own cost ({@link #connectionsFor}) takes at most a sixth more.
+     */
+    public static MemoryBudget forHeap(long maxHeapBytes, int largestValueBytes) {
+        return new MemoryBudget(clamp(maxHeapBytes / 4, 4L << 20, 1L << 30),
+                clamp(maxHeapBytes / 16, 1L << 20, 256L << 20), largestValueBytes);
+    }
+
+    /** How many connections a heap can hold, at {@link Footprint#CONNECTION} plus a reserve each, in a sixth. */
+    public static int connectionsFor(long maxHeapBytes) {
+        return (int) Math.min(Integer.MAX_VALUE, maxHeapBytes / 6 / (Footprint.CONNECTION + Footprint.RESERVE));
+    }
+
+    public long inFlightLimit() {
+        return inFlightLimit;
+    }
+
+    public long heldLimit() {
+        return heldLimit;
+    }
+
+    /** Bytes in flight now. */
+    public long inFlight() {
+        return inFlight;
+    }
+
+    /** Bytes held beyond the connections' reserves now. */
+    public long heldPool() {
+        return heldPool;
+    }
+
+    // ------------------------------------------------------------------------------------------ charges
+
+    /** Charges {@code bytes} in flight to a connection (a value cut), or to no one ({@code account} null). */
+    public void charge(Account account, long bytes) {
+        inFlight += bytes;
+        if (account != null) {
+            if (account.inFlight == 0 && bytes > 0) {
+                accountsInFlight++;
+            }
+            account.inFlight += bytes;
+        }
+    }
+
+    /** Gives back what {@link #charge} took (the value is acknowledged). */
+    public void release(Account account, long bytes) {
+        inFlight -= bytes;
+        if (account != null) {
+            account.inFlight -= bytes;
+            if (account.inFlight == 0 && bytes > 0) {
+                accountsInFlight--;
+            }
+        }
+    }
+
+    /** The connection now holds {@code bytes} (partial value, reply lines, unwritten output): 0 once closed. */
+    public void hold(Account account, long bytes) {
+        heldPool += overReserve(bytes) - overReserve(account.held);
+        account.held = bytes;
+    }
+
+    // ------------------------------------------------------------------------------------------ decisions
+
+    /**
+     * How much more the connection may add in flight: up to the limit, and, while other connections have values
+     * in flight, up to its quarter of it.
+     */
+    public long inFlightRoom(Account account) {
+        long room = inFlightLimit - inFlight;
+        boolean othersInFlight = accountsInFlight - (account.inFlight > 0 ? 1 : 0) > 0;
+        if (othersInFlight) {
+            room = Math.min(room, inFlightLimit / 4 - account.inFlight);
+        }
+        return Math.max(0, room);
+    }
+
+    /** How many more bytes the connection may come to hold: what is left of its reserve, then of its pool share. */
+    public long holdRoom(Account account) {
+        long reserveLeft = Math.max(0, Footprint.RESERVE - account.held);
+        long share = Math.min(heldPerConnection - overReserve(account.held), heldLimit - heldPool);
+        return reserveLeft + Math.max(0, share);
+    }
+
+    /**
+     * How many bytes may be read from the connection now, given how much a read can add in flight at worst
+     * ({@link Footprint#MAX_PER_INPUT_BYTE}) and how many of those bytes the scanner may have to keep (its
+     * {@code maxScan} for this connection's {@link #holdRoom}): 0 means do not read it.
+     */
+    public long readLimit(Account account, long scannable) {
+        return Math.min(inFlightRoom(account) / Footprint.MAX_PER_INPUT_BYTE, scannable);
+    }
+
+    /** True when connections stopped for lack of room may be read again: both pools are back under half. */
+    public boolean resumable() {
+        return inFlight < inFlightLimit / 2 && heldPool < heldLimit / 2;
+    }
+
+    private static long overReserve(long held) {
+        return Math.max(0, held - Footprint.RESERVE);
+    }
+
+    private static long roundUp(int bytes) {
+        return (bytes + Footprint.CARRY_STEP - 1L) / Footprint.CARRY_STEP * Footprint.CARRY_STEP;
+    }
+
+    private static long clamp(long value, long min, long max) {
+        return Math.max(min, Math.min(max, value));
+    }
+}
