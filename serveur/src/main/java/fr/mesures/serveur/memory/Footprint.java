@@ -53,7 +53,7 @@ public final class Footprint {
      * The most a value can cost per byte of input: {@code {}} (two bytes) makes a frame and a rejection. A read of
      * {@code n} bytes can add at most {@code n} times this to what is in flight.
      */
-    public static final int MAX_PER_INPUT_BYTE = (FRAME_INDEX + 2 + REJECTION + 1) / 2;
+    public static final int MAX_PER_INPUT_BYTE = (FRAME_INDEX + 2 + READING_ROW + REJECTION + 1) / 2;
 
     private Footprint() {
     }
@@ -73,7 +73,8 @@ public final class Footprint {
             decoded = (long) Reading.maxReadingsIn(first, length) * READING + (long) reported * REJECTION
                     + (elements > reported ? UNREPORTED : 0);
         } else {
-            decoded = Math.max(READING, Math.max(REJECTION, ACKS_REQUEST));
+            // Its row in the reading block is allocated whatever it turns out to be.
+            decoded = READING_ROW + Math.max(NEW_ID, Math.max(REJECTION, ACKS_REQUEST));
         }
         return FRAME_INDEX + length + decoded;
     }
@@ -101,9 +102,9 @@ public final class Footprint {
         return align(16L + length);
     }
 
-    /** A reply line waiting to be written: its bytes and its slot in the queue. */
+    /** A reply line waiting to be written: its bytes, and its slot in the queue with the queue's own share. */
     public static long line(int length) {
-        return bytes(length) + 8;
+        return bytes(length) + 16;
     }
 
     /** A String of {@code chars} Latin-1 characters (one byte each). */

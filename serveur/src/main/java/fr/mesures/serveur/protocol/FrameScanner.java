@@ -160,14 +160,11 @@ public final class FrameScanner {
 
     /**
      * How many bytes may be scanned now without the partial value's array growing by more than {@code growth}
-     * bytes: a read of n bytes leaves at most n bytes of a new value, or the current one n bytes longer.
-     * {@link Long#MAX_VALUE} when no read can grow it (the current value is being skipped, or the array may
-     * already reach the largest size a value can have).
+     * bytes: a read of n bytes leaves at most n bytes of a new value, or the current one n bytes longer (a value
+     * being skipped holds nothing, but the next one may start in the same read). {@link Long#MAX_VALUE} when the
+     * array may already reach the largest size a value can have.
      */
     public long maxScan(long growth) {
-        if (skipping && inValue()) {
-            return Long.MAX_VALUE;
-        }
         long largest = (carry.length + Math.max(0, growth)) / Footprint.CARRY_STEP * Footprint.CARRY_STEP;
         if (largest >= maxCarry) {
             return Long.MAX_VALUE;

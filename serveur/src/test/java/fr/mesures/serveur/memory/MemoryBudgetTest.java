@@ -1,0 +1,179 @@
+package fr.mesures.serveur.memory;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import fr.mesures.protocole.RejectReason;
+import fr.mesures.serveur.protocol.FrameScanner;
+import java.nio.charset.StandardCharsets;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** The budget's rules, with the worst input of each kind: no read can take a connection past its share. */
+class MemoryBudgetTest {
+
+    private static final long MIB = 1L << 20;
+    private static final int MAX_VALUE = 64 * 1024;
+
+    private final MemoryBudget budget = new MemoryBudget(32 * MIB, 8 * MIB, MAX_VALUE);
+
+    @Test
+    void aHeapOf128MiBGives32MiBInFlight8MiBHeldAndTenThousandConnections() {
+        var forHeap = MemoryBudget.forHeap(128 * MIB, MAX_VALUE);
+        assertThat(forHeap.inFlightLimit()).isEqualTo(32 * MIB);
+        assertThat(forHeap.heldLimit()).isEqualTo(8 * MIB);
+        assertThat(MemoryBudget.connectionsFor(128 * MIB)).isGreaterThanOrEqualTo(10_000);
+        // Everything clients can make the server hold, at worst, against the heap: under half of it.
+        long worst = forHeap.inFlightLimit() + forHeap.heldLimit()
+                + 10_000L * (Footprint.CONNECTION + Footprint.RESERVE);
+        assertThat(worst).isLessThan(64 * MIB);
+    }
+
+    @Test
+    void aHeapTooSmallForOneValueOfTheMaximumSizeIsRefused() {
+        assertThatThrownBy(() -> new MemoryBudget(32 * MIB, 1 * MIB, 4 * 1024 * 1024))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("4194304 bytes");
+    }
+
+    @Test
+    void aConnectionAloneMayUseAllOfTheInFlightBudgetAndAQuarterWhileOthersHaveSome() {
+        var alone = new MemoryBudget.Account();
+        assertThat(budget.inFlightRoom(alone)).isEqualTo(32 * MIB);
+        budget.charge(alone, 20 * MIB);
+        assertThat(budget.inFlightRoom(alone)).isEqualTo(12 * MIB);
+
+        var other = new MemoryBudget.Account();
+        budget.charge(other, 1);
+        assertThat(budget.inFlightRoom(alone)).as("over its quarter while another is in flight").isZero();
+        assertThat(budget.inFlightRoom(other)).as("its own quarter").isEqualTo(8 * MIB - 1);
+
+        budget.release(alone, 20 * MIB);
+        budget.release(other, 1);
+        assertThat(budget.inFlight()).isZero();
+        assertThat(budget.inFlightRoom(alone)).isEqualTo(32 * MIB);
+    }
+
+    @Test
+    void noReadCanTakeWhatIsInFlightPastTheLimitWhateverItHolds() {
+        var account = new MemoryBudget.Account();
+        budget.charge(account, 31 * MIB + 12_345);
+        long room = budget.inFlightRoom(account);
+        long readable = budget.readLimit(account, Long.MAX_VALUE);
+        // The worst bytes a client can send: two-byte values, each a frame and a rejection.
+        byte[] worst = "{}".repeat((int) (readable / 2 + 1)).getBytes(StandardCharsets.US_ASCII);
+        long charged = chargeOf(worst, (int) readable);
+        assertThat(charged).isLessThanOrEqualTo(room);
+        assertThat(budget.readLimit(account, 0)).as("nothing the scanner may keep: no read").isZero();
+    }
+
+    @Test
+    void aConnectionKeepsItsReserveWhenOthersHaveEmptiedThePool() {
+        MemoryBudget.Account[] hostile = new MemoryBudget.Account[100];
+        for (int i = 0; i < hostile.length; i++) {
+            hostile[i] = new MemoryBudget.Account();
+            budget.hold(hostile[i], budget.holdRoom(hostile[i]));
+        }
+        assertThat(budget.heldPool()).isEqualTo(8 * MIB);
+        assertThat(budget.holdRoom(hostile[0])).isZero();
+
+        var wellBehaved = new MemoryBudget.Account();
+        assertThat(budget.holdRoom(wellBehaved)).isEqualTo(Footprint.RESERVE);
+        budget.hold(wellBehaved, 600);
+        assertThat(budget.holdRoom(wellBehaved)).isEqualTo(Footprint.RESERVE - 600);
+        assertThat(budget.heldPool()).as("a reserve is not the pool's").isEqualTo(8 * MIB);
+    }
+
+    @Test
+    void oneConnectionMayTakeAnEighthOfThePoolAndAlwaysOneValueOfTheMaximumSize() {
+        var greedy = new MemoryBudget.Account();
+        assertThat(budget.holdRoom(greedy)).isEqualTo(Footprint.RESERVE + MIB);
+        var small = new MemoryBudget(32 * MIB, 1 * MIB, MAX_VALUE);
+        assertThat(small.holdRoom(new MemoryBudget.Account())).isGreaterThanOrEqualTo(
+                Footprint.RESERVE + Footprint.bytes(MAX_VALUE));
+    }
+
+    @Test
+    void readingResumesOnlyOnceBothPoolsAreBackUnderHalf() {
+        var account = new MemoryBudget.Account();
+        budget.charge(account, 16 * MIB);
+        assertThat(budget.resumable()).isFalse();
+        budget.release(account, 1);
+        assertThat(budget.resumable()).isTrue();
+        budget.hold(account, Footprint.RESERVE + MIB);
+        var other = new MemoryBudget.Account();
+        budget.hold(other, Footprint.RESERVE + MIB);
+        budget.hold(new MemoryBudget.Account(), Footprint.RESERVE + MIB);
+        budget.hold(new MemoryBudget.Account(), Footprint.RESERVE + MIB);
+        assertThat(budget.resumable()).isFalse();
+        budget.hold(other, 0);
+        assertThat(budget.resumable()).isTrue();
+    }
+
+    /**
+     * The scanner's promise that the budget relies on: scanning {@code maxScan(g)} bytes never grows its partial
+     * value's memory by more than g, whatever the bytes and however they are cut.
+     */
+    @Test
+    void theScannerNeverKeepsMoreThanItWasAllowedToGrow() {
+        var random = new Random(42);
+        for (int round = 0; round < 300; round++) {
+            var scanner = new FrameScanner(MAX_VALUE);
+            byte[] stream = randomStream(random);
+            int at = 0;
+            while (at < stream.length) {
+                long growth = random.nextInt(4) == 0 ? 0 : random.nextInt(8 * 1024);
+                long before = scanner.carryFootprint();
+                long scannable = scanner.maxScan(growth);
+                if (scannable == 0) {
+                    continue;
+                }
+                int n = (int) Math.min(stream.length - at, Math.min(scannable, 1 + random.nextInt(20_000)));
+                scanner.scan(stream, at, at + n, new Ignore());
+                at += n;
+                assertThat(scanner.carryFootprint()).as("round %d at %d", round, at)
+                        .isLessThanOrEqualTo(Math.max(before, Math.min(before + growth,
+                                Footprint.bytes(MAX_VALUE))));
+            }
+        }
+    }
+
+    private static byte[] randomStream(Random random) {
+        var text = new StringBuilder();
+        while (text.length() < 300_000) {
+            switch (random.nextInt(4)) {
+                case 0 -> text.append("{\"capteur_id\":\"a\",\"temperature\":1}\n");
+                case 1 -> text.append("{\"capteur_id\":\"").append("x".repeat(random.nextInt(70_000))).append("\"}");
+                case 2 -> text.append("[").append("{},".repeat(random.nextInt(5000))).append("{}]");
+                default -> text.append("garbage\n");
+            }
+        }
+        return text.toString().getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /** What the selector charges for the values cut from {@code bytes[0, n)}. */
+    private static long chargeOf(byte[] bytes, int n) {
+        long[] charged = {0};
+        new FrameScanner(MAX_VALUE).scan(bytes, 0, n, new FrameScanner.Sink() {
+            @Override
+            public void value(byte[] data, int offset, int length) {
+                charged[0] += Footprint.value(data[offset], length);
+            }
+
+            @Override
+            public void rejected(RejectReason reason, String message) {
+                charged[0] += Footprint.rejectedValue();
+            }
+        });
+        return charged[0];
+    }
+
+    private static final class Ignore implements FrameScanner.Sink {
+        @Override
+        public void value(byte[] data, int offset, int length) {
+        }
+
+        @Override
+        public void rejected(RejectReason reason, String message) {
+        }
+    }
+}
