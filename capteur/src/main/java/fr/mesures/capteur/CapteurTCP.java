@@ -6,6 +6,7 @@ import fr.mesures.capteur.network.EventLoop;
 import fr.mesures.capteur.network.UnackedReadings;
 import fr.mesures.capteur.source.TemperatureSource;
 import fr.mesures.protocole.Reading;
+import fr.mesures.protocole.RejectReason;
 import fr.mesures.protocole.Reply;
 import fr.mesures.protocole.Timestamps;
 import java.io.IOException;
@@ -26,7 +27,9 @@ import org.slf4j.LoggerFactory;
  * closed, no acknowledgement for {@link CapteurSettings#ackTimeout()}) reconnects after a growing, jittered delay
  * and sends the unacknowledged ones again. The server keys readings by {@code (capteur_id, timestamp)}, so a
  * reading that was stored but not yet acknowledged when the connection died is stored once. A reading the server
- * rejects ({@code {"error": ..., "index": K}}) is logged with the server's reason and not sent again.
+ * rejects ({@code {"error": ..., "index": K}}) is logged with the server's reason and not sent again, except when
+ * the reason is {@code internal_error} (the server failed, nothing was stored): that is a failure like any other,
+ * and the reading is sent again on the next connection.
  *
  * <p>It measures on its own schedule (every {@link CapteurSettings#interval()}, starting at a given phase so that
  * many sensors spread out), or, with a zero interval or a source that paces itself (standard input), as fast as
@@ -318,7 +321,7 @@ public class CapteurTCP extends Capteur {
                 return;
             }
             if (key.isReadable()) {
-                if (!current.read(loop.readBuffer(), this::reply)) {
+                if (!current.read(loop.readBuffer(), line -> reply(current, line))) {
                     serverClosed();
                     return;
                 }
@@ -385,7 +388,18 @@ public class CapteurTCP extends Capteur {
         }
     }
 
-    private void reply(String line) {
+    /**
+     * One reply line from connection {@code from}. A line can outlive its connection: one read hands over every
+     * line that arrived, and a line before it may have made the sensor give the connection up
+     * ({@code internal_error}). The rest belongs to a connection whose readings are already back in the queue;
+     * the ack that follows an {@code internal_error} would cover the failed value, and reading it would reset the
+     * backoff (the server "works"), so it is not read.
+     */
+    private void reply(Connection from, String line) {
+        if (from != connection) {
+            log.debug("capteur {}: ignoring a reply from a connection already given up: {}", id(), line);
+            return;
+        }
         Reply reply;
         try {
             reply = Reply.parse(line);
@@ -415,23 +429,38 @@ public class CapteurTCP extends Capteur {
     }
 
     private void serverError(Reply.Error error) {
+        if (error.index() > 0 && RejectReason.INTERNAL.label().equals(error.reason())) {
+            // The server failed on this value (a bug of its own) and stored nothing of it: it must be sent again.
+            // Not at once on this connection: if the bug is persistent, that would loop as fast as the network
+            // allows. It is a server failure, so it takes the failure path: close, every written reading back in
+            // front of the waiting ones, reconnect after the backoff, which grows while the server keeps failing.
+            // The lines after this one (the ack that covers this value) are not read: see reply().
+            fail("the server failed to handle value " + error.index() + " [" + error.reason() + "]: "
+                    + error.message());
+            return;
+        }
+        String reason = error.reason() == null ? "no reason given" : error.reason();
         if (error.index() > 0) {
+            // Refused for what the value is (out of range, invalid...): sending it again would be refused again.
+            // An older server gives no reason; its rejections are taken as final too.
             Reading reading = unacked.reject(error.index());
             if (reading == null) {
-                log.warn("capteur {}: the server reports an error for value {}: {}", id(), error.index(),
-                        error.message());
+                log.warn("capteur {}: the server reports an error for value {} [{}]: {}", id(), error.index(),
+                        reason, error.message());
                 return;
             }
             rejected++;
             listener.rejected();
             if (rejected <= 10 || rejected % 1000 == 0) {
-                log.warn("capteur {}: the server rejected the reading of {} ({} °C): {} ({} rejected so far)", id(),
-                        Timestamps.formatIso(reading.timestamp()), reading.temperature(), error.message(), rejected);
+                log.warn("capteur {}: the server rejected the reading of {} ({} °C) [{}]: {} ({} rejected so far)",
+                        id(), Timestamps.formatIso(reading.timestamp()), reading.temperature(), reason,
+                        error.message(), rejected);
             }
         } else if (error.dropped() > 0) {
-            log.warn("capteur {}: the server left out {} error lines: {}", id(), error.dropped(), error.message());
+            log.warn("capteur {}: the server left out {} error lines [{}]: {}", id(), error.dropped(), reason,
+                    error.message());
         } else {
-            log.warn("capteur {}: the server says: {}", id(), error.message());
+            log.warn("capteur {}: the server says [{}]: {}", id(), reason, error.message());
         }
     }
 

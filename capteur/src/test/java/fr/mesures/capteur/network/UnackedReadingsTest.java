@@ -72,6 +72,23 @@ class UnackedReadingsTest {
     }
 
     @Test
+    void anAckThatArrivesAfterARewindForgetsNothing() {
+        // The sensor gives a connection up on an internal_error for value 3; the ack 3 right behind it on the wire
+        // (were it read) must not forget the reading the server failed on.
+        var buffer = new UnackedReadings(10);
+        for (long t = 1; t <= 2; t++) {
+            buffer.add(reading(t));
+        }
+        writeAll(buffer, 2); // values 2 and 3
+
+        assertThat(buffer.rewind()).isEqualTo(2);
+        assertThat(buffer.acknowledge(3)).isZero();
+        assertThat(buffer.reject(3)).isNull();
+        assertThat(buffer.size()).isEqualTo(2);
+        assertThat(buffer.nextToWrite()).isEqualTo(reading(1));
+    }
+
+    @Test
     void whenFullTheOldestIsDroppedAndCounted() {
         var buffer = new UnackedReadings(3);
         for (long t = 1; t <= 3; t++) {
