@@ -417,8 +417,11 @@ public class CapteurTCP extends Capteur {
     private void acknowledged(long upTo) {
         int count = unacked.acknowledge(upTo);
         waitingForAckSince = loop.now();
-        backoff.reset(); // the server works: a later failure starts again from short delays
         if (count > 0) {
+            // The server stores readings: a later failure starts again from short delays. Not on an ack of the
+            // acks request alone, which a server failing on every reading still sends: its retries would never
+            // slow down.
+            backoff.reset();
             acknowledged += count;
             listener.acknowledged(count);
         }

@@ -202,4 +202,23 @@ class ServerErrorReasonTest {
             assertThat(gapMillis).isGreaterThanOrEqualTo(350);
         }
     }
+
+    /**
+     * A server that acknowledges the acks request (value 1) before failing on every reading still fails: that ack
+     * must not reset the backoff, or the sensor would retry every 200 ms forever.
+     */
+    @Test
+    @Timeout(30)
+    void anAckOfTheAcksRequestAloneDoesNotResetTheBackoff() throws Exception {
+        String internal = ",\"reason\":\"" + RejectReason.INTERNAL.label() + "\"";
+        try (var peer = new Peer((n, index) -> index == 1 ? "{\"ack\":1}\n" : index == 2 ? error(2, internal) : "")) {
+            try (var fleet = sensor("tenace", 1, settings(peer.port(),
+                    new Backoff.Policy(Duration.ofMillis(100), Duration.ofSeconds(5))))) {
+                await().atMost(Duration.ofSeconds(15)).until(() -> peer.linesWith(T).size() >= 5);
+                assertThat(fleet.outcome().acknowledged()).isZero();
+            }
+            long gapMillis = TimeUnit.NANOSECONDS.toMillis(peer.acceptedNanos.get(4) - peer.acceptedNanos.get(3));
+            assertThat(gapMillis).isGreaterThanOrEqualTo(350);
+        }
+    }
 }
