@@ -60,6 +60,11 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
 
     /** A batch is handed on once it holds this much, or at the end of the selector round. */
     private static final int BATCH_BYTES = 256 * 1024;
+    /**
+     * Or this many values: a flood of two-byte values would otherwise make index arrays of megabytes, which the
+     * garbage collector allocates outside its young generation (humongous objects) and collects only in pauses.
+     */
+    private static final int BATCH_FRAMES = 8192;
     private static final long HEAP = Runtime.getRuntime().maxMemory();
 
     private final ServeurSettings settings;
@@ -235,9 +240,6 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
         scanning = null;
         connection.partialValue(connection.scanner().bufferedBytes() > 0, scanningNanos);
         updateHeld(connection);
-        if (building != null && building.dataLength() >= BATCH_BYTES) {
-            dispatch();
-        }
     }
 
     @Override
@@ -338,6 +340,7 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
             batch().addValue(scanning, scanning.nextValueIndex(), data, offset, length);
             budget.charge(scanning.account(), Footprint.value(data[offset], length));
             scanning.partialValue(false, scanningNanos);
+            dispatchIfFull();
         }
 
         @Override
@@ -345,6 +348,13 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
             batch().addRejected(scanning, scanning.nextValueIndex(), reason, message);
             budget.charge(scanning.account(), Footprint.rejectedValue());
             scanning.partialValue(false, scanningNanos);
+            dispatchIfFull();
+        }
+    }
+
+    private void dispatchIfFull() {
+        if (building.dataLength() >= BATCH_BYTES || building.frames() >= BATCH_FRAMES) {
+            dispatch();
         }
     }
 

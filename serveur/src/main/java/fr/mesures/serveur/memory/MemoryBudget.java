@@ -124,14 +124,16 @@ public final class MemoryBudget {
     // ------------------------------------------------------------------------------------------ decisions
 
     /**
-     * How much more the connection may add in flight: up to the limit, and, while other connections have values
-     * in flight, up to its quarter of it.
+     * How much more the connection may add in flight: up to the limit, and, while n connections have values in
+     * flight (counting this one), up to {@code 1/(n+1)} of it. So n connections together never fill the budget: a
+     * newcomer always finds room, and a well-behaved client beside floods is read at once instead of waiting for
+     * them to drain.
      */
     public long inFlightRoom(Account account) {
         long room = inFlightLimit - inFlight;
-        boolean othersInFlight = accountsInFlight - (account.inFlight > 0 ? 1 : 0) > 0;
-        if (othersInFlight) {
-            room = Math.min(room, inFlightLimit / 4 - account.inFlight);
+        int sharing = accountsInFlight + (account.inFlight > 0 ? 0 : 1);
+        if (sharing > 1) {
+            room = Math.min(room, inFlightLimit / (sharing + 1) - account.inFlight);
         }
         return Math.max(0, room);
     }

@@ -36,21 +36,42 @@ class MemoryBudgetTest {
     }
 
     @Test
-    void aConnectionAloneMayUseAllOfTheInFlightBudgetAndAQuarterWhileOthersHaveSome() {
+    void aConnectionAloneMayUseAllOfTheInFlightBudgetAndOneNPlusOnethWhileNShareIt() {
         var alone = new MemoryBudget.Account();
         assertThat(budget.inFlightRoom(alone)).isEqualTo(32 * MIB);
         budget.charge(alone, 20 * MIB);
         assertThat(budget.inFlightRoom(alone)).isEqualTo(12 * MIB);
 
         var other = new MemoryBudget.Account();
+        assertThat(budget.inFlightRoom(other)).as("a newcomer beside one: a third").isEqualTo(32 * MIB / 3);
         budget.charge(other, 1);
-        assertThat(budget.inFlightRoom(alone)).as("over its quarter while another is in flight").isZero();
-        assertThat(budget.inFlightRoom(other)).as("its own quarter").isEqualTo(8 * MIB - 1);
-
+        assertThat(budget.inFlightRoom(alone)).as("over its third while another is in flight").isZero();
         budget.release(alone, 20 * MIB);
         budget.release(other, 1);
         assertThat(budget.inFlight()).isZero();
         assertThat(budget.inFlightRoom(alone)).isEqualTo(32 * MIB);
+    }
+
+    @Test
+    void floodsAtTheirShareAlwaysLeaveRoomForANewcomer() {
+        var floods = new MemoryBudget.Account[4];
+        for (int i = 0; i < floods.length; i++) {
+            floods[i] = new MemoryBudget.Account();
+            budget.charge(floods[i], 1);
+        }
+        boolean more = true;
+        while (more) {
+            more = false;
+            for (MemoryBudget.Account flood : floods) {
+                long room = budget.inFlightRoom(flood);
+                if (room > 0) {
+                    budget.charge(flood, room);
+                    more = true;
+                }
+            }
+        }
+        assertThat(budget.inFlight()).isLessThanOrEqualTo(32 * MIB * 4 / 5);
+        assertThat(budget.inFlightRoom(new MemoryBudget.Account())).isGreaterThanOrEqualTo(32 * MIB / 6);
     }
 
     @Test
