@@ -73,6 +73,7 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
     private final ServeurMetrics metrics;
     private final MemoryBudget budget;
     private final FailFast failFast = new FailFast();
+    private final InjectedFault fault;
     private final DecodeWorkers workers;
     private final StoreWriter writer;
     private final Queue<List<FrameBatch>> committed = new ConcurrentLinkedQueue<>();
@@ -101,19 +102,27 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
      */
     public ServeurTCP(ServeurSettings settings) throws StoreException {
         this(settings, Clock.systemUTC(), Stores.open(settings.store(), settings.sqlite(),
-                Footprint.maxReadingsIn(MemoryBudget.forHeap(HEAP, settings.maxMessageBytes()).inFlightLimit())));
+                Footprint.maxReadingsIn(MemoryBudget.forHeap(HEAP, settings.maxMessageBytes()).inFlightLimit())),
+                InjectedFault.fromSystemProperty());
     }
 
     /** With the clock that stamps receive times and an open store, which this server closes. */
     ServeurTCP(ServeurSettings settings, Clock clock, MesureStore store) {
+        this(settings, clock, store, InjectedFault.NONE);
+    }
+
+    /** The same, with a fault to inject (the fault tests' seam). */
+    ServeurTCP(ServeurSettings settings, Clock clock, MesureStore store, InjectedFault fault) {
         super(withinHeap(settings.listen()), "serveur-selector");
         this.settings = settings;
         this.clock = clock;
         this.store = store;
+        this.fault = fault;
         this.budget = MemoryBudget.forHeap(HEAP, settings.maxMessageBytes());
         this.metrics = new ServeurMetrics(settings.maxSensorGauges());
-        this.writer = new StoreWriter(store, settings.maxBatchRows(), metrics, this::onCommitted, failFast);
-        this.workers = new DecodeWorkers(settings.workers(), settings.rules(), metrics, writer::submit, failFast);
+        this.writer = new StoreWriter(store, settings.maxBatchRows(), metrics, this::onCommitted, failFast, fault);
+        this.workers = new DecodeWorkers(settings.workers(), settings.rules(), metrics, writer::submit, failFast,
+                fault);
         metrics.gauge("serveur.connections.active", "Connections open now", this, ServeurTCP::activeConnections);
         metrics.gauge("serveur.connections.paused",
                 "Connections not being read because they are at their share of the memory budget", this,
@@ -406,7 +415,7 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
         List<FrameBatch> group;
         while ((group = committed.poll()) != null) {
             for (FrameBatch batch : group) {
-                InjectedFault.at("selector", batch.readings());
+                fault.at("selector", batch.readings());
                 new Acknowledgement(batch, now).run();
                 budget.release(null, overhead(batch));
                 inFlightBatches--;

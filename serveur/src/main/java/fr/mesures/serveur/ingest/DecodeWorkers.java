@@ -32,14 +32,19 @@ public final class DecodeWorkers implements AutoCloseable {
     private final IngestMetrics metrics;
     private final Consumer<FrameBatch> next;
     private final FailFast failFast;
+    private final InjectedFault fault;
 
-    /** @param failFast told when a worker dies of something other than a bad value */
+    /**
+     * @param failFast told when a worker dies of something other than a bad value
+     * @param fault    a test seam, {@link InjectedFault#NONE} in production
+     */
     public DecodeWorkers(int count, ReadingRules rules, IngestMetrics metrics, Consumer<FrameBatch> next,
-            FailFast failFast) {
+            FailFast failFast, InjectedFault fault) {
         this.rules = rules;
         this.metrics = metrics;
         this.next = next;
         this.failFast = failFast;
+        this.fault = fault;
         for (int i = 1; i <= count; i++) {
             threads.add(new Thread(this::run, "serveur-worker-" + i));
         }
@@ -102,7 +107,7 @@ public final class DecodeWorkers implements AutoCloseable {
                         + " send it again");
                 count(batch);
             }
-            InjectedFault.at("worker", batch.readings());
+            fault.at("worker", batch.readings());
             next.accept(batch);
         }
     }

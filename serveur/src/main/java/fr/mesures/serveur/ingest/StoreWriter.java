@@ -45,6 +45,7 @@ public final class StoreWriter implements AutoCloseable {
     private final IngestMetrics metrics;
     private final Consumer<List<FrameBatch>> committed;
     private final FailFast failFast;
+    private final InjectedFault fault;
     private final Thread thread;
 
     private final ReentrantLock lock = new ReentrantLock();
@@ -61,14 +62,16 @@ public final class StoreWriter implements AutoCloseable {
     /**
      * @param committed receives each committed group, in sequence order, on the writer thread
      * @param failFast  told when the writer dies of something other than a store failure
+     * @param fault     a test seam, {@link InjectedFault#NONE} in production
      */
     public StoreWriter(MesureStore store, int maxBatchRows, IngestMetrics metrics,
-            Consumer<List<FrameBatch>> committed, FailFast failFast) {
+            Consumer<List<FrameBatch>> committed, FailFast failFast, InjectedFault fault) {
         this.store = store;
         this.maxBatchRows = maxBatchRows;
         this.metrics = metrics;
         this.committed = committed;
         this.failFast = failFast;
+        this.fault = fault;
         this.thread = new Thread(this::run, "serveur-writer");
     }
 
@@ -135,7 +138,7 @@ public final class StoreWriter implements AutoCloseable {
                 timestamps.assign(batch.readings());
                 blocks.add(batch.readings());
                 rows += batch.readings().size();
-                InjectedFault.at("writer", batch.readings());
+                fault.at("writer", batch.readings());
             }
             if (rows > 0) {
                 commit(blocks, rows);

@@ -74,7 +74,7 @@ class DecodeWorkersTest {
         BlockingQueue<FrameBatch> out = new ArrayBlockingQueue<>(1);
         FrameBatch batch = new FrameBatch(0, 1_764_000_000_000L, 256);
         add(batch, 1, "{\"capteur_id\":\"a\",\"temperature\":20.5}");
-        try (var workers = new DecodeWorkers(1, ReadingRules.DEFAULT, dying, out::add, failFast)) {
+        try (var workers = new DecodeWorkers(1, ReadingRules.DEFAULT, dying, out::add, failFast, InjectedFault.NONE)) {
             workers.start();
             workers.submit(batch);
             assertThat(failFast.await(10, TimeUnit.SECONDS)).as("the failure is reported").isTrue();
@@ -91,7 +91,7 @@ class DecodeWorkersTest {
         add(batch, 3, "{\"capteur_id\":\"a\",\"temperature\":-300}");
         add(batch, 4, "{\"capteur_id\":\"b\",\"temperature\":21}");
         BlockingQueue<FrameBatch> out = new ArrayBlockingQueue<>(1);
-        try (var workers = new DecodeWorkers(1, ReadingRules.DEFAULT, metrics, out::add, new FailFast())) {
+        try (var workers = new DecodeWorkers(1, ReadingRules.DEFAULT, metrics, out::add, new FailFast(), InjectedFault.NONE)) {
             workers.start();
             workers.submit(batch);
             FrameBatch handedOn = out.poll(10, TimeUnit.SECONDS);
