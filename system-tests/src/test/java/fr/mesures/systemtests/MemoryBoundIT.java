@@ -49,10 +49,11 @@ import org.junit.jupiter.api.io.TempDir;
  * No client, however hostile, can make the server's memory grow past a bound (issue: hardening the server
  * against hostile clients). Each test starts its own server with a 128 MiB heap that exits on OutOfMemoryError,
  * so that a test's outcome is its own attack's and not the remains of the one before, and runs one attack while
- * well-behaved clients send a reading every 20 ms with acks. After each attack: the process is alive, the heap
- * after a full GC is back near the quiet baseline, every reading of the well-behaved clients is acknowledged and
- * stored with a p99 latency under a generous bound, a new connection is served, and the metrics count exactly
- * what was refused.
+ * well-behaved clients send a reading every 20 ms with acks. During each attack the live heap stays within twice
+ * the server's in-flight budget of the quiet one and the process never dies; after it, the heap after a full GC
+ * is back near the quiet baseline, every reading of the well-behaved clients is acknowledged and stored with a
+ * p99 latency under a generous bound, a new connection is served, and the metrics count exactly what was
+ * refused.
  *
  * <p>Values are cheap to send and may be costly to hold: two bytes of {@code {}} make a rejection, an error
  * line, a frame; an unfinished value is kept until it ends; an error line may echo what the client sent. The
@@ -206,24 +207,27 @@ class MemoryBoundIT {
         start("--idle-timeout", "3s");
         Metrics before = server.metrics();
         String opening = "{\"capteur_id\":\"";
+        // Each value stays just under the maximum, so the server has no reason to drop it as too large.
         byte[] rest = new byte[MAX_MESSAGE_BYTES - 64 - opening.length()];
         Arrays.fill(rest, (byte) 'a');
-        OpenValues.Ends ends;
-        try (Attack attack = new Attack("open_values");
-                OpenValues open = OpenValues.open(server.port(), OPEN_VALUES, opening)) {
-            long openedAt = System.nanoTime();
-            // Each value stays just under the maximum, so the server has no reason to drop it as too large.
-            open.writeToAll(rest, Duration.ofSeconds(20));
-            double writeSeconds = (System.nanoTime() - openedAt) / 1e9;
-            attack.assertAlive("after " + OPEN_VALUES + " unfinished values were sent");
-            long held = attack.heapUnderAttack("while the values are open");
-            ends = open.awaitClosedByServer(Duration.ofSeconds(60));
-            Results.record("memory", String.format(Locale.ROOT, "open_values: %d connections, %d MB of unfinished "
-                    + "values written in %.1f s (%d writes failed), live heap while open %d MB; closed by the "
-                    + "server: %s", OPEN_VALUES, open.written() >> 20, writeSeconds, open.writeFailures(),
-                    held >> 20, ends));
-            assertThat(open.writeFailures()).as("connections cut while their value was being sent").isZero();
-            assertThat(ends.open()).as("connections the server never closed (idle timeout 3 s)").isZero();
+        try (Attack attack = new Attack("open_values")) {
+            long started = System.nanoTime();
+            try (OpenValues open = OpenValues.open(server.port(), OPEN_VALUES, opening)) {
+                double openSeconds = (System.nanoTime() - started) / 1e9;
+                open.writeToAll(rest, Duration.ofSeconds(10));
+                // The server may stop reading some of them (their bytes then wait in the kernel), or close them
+                // once idle while a write is pending: what was written is recorded, not required.
+                Results.record("memory", String.format(Locale.ROOT, "open_values: %d connections opened in %.1f s, "
+                        + "%d MB more written in %.1f s (%d writes cut)", OPEN_VALUES, openSeconds,
+                        open.written() >> 20, (System.nanoTime() - started) / 1e9 - openSeconds,
+                        open.writeFailures()));
+                attack.assertAlive("after " + OPEN_VALUES + " unfinished values were sent");
+                attack.heapUnderAttack("while the values are open");
+                OpenValues.Ends ends = open.awaitClosedByServer(Duration.ofSeconds(60));
+                Results.record("memory", String.format(Locale.ROOT, "open_values: closed by the server after %.1f s: "
+                        + "%s", (System.nanoTime() - started) / 1e9, ends));
+                assertThat(ends.open()).as("connections the server never closed (idle timeout 3 s)").isZero();
+            }
             attack.end(OPEN_VALUES + " unfinished values of " + (MAX_MESSAGE_BYTES - 64) + " bytes");
         }
         assertThat(server.metrics().count("serveur_connections_idle_closed_total")
@@ -322,8 +326,8 @@ class MemoryBoundIT {
         values.put("{\"capteur_id\":\"a\",\"temperature\":1,\"timestamp\":\"" + forged + controls + "\"}",
                 "invalid_timestamp");
         values.put("[{\"capteur_id\":\"" + forged + controls + "\",\"temperature\":1}]", "invalid_id");
-        List<String> lines;
         try (Attack attack = new Attack("escapes")) {
+            List<String> lines;
             try (RawClient c = RawClient.connect(server.port())) {
                 c.send(ACKS);
                 for (String value : values.keySet()) {
@@ -334,34 +338,38 @@ class MemoryBoundIT {
                 long last = values.size() + 2;
                 lines = c.rawLinesUntil(line -> ackOf(line) >= last, 60_000);
             }
+            List<String> errorLines = lines.stream().filter(l -> readJson(l).has("error")).toList();
+            // The log is written before the replies it is about: complete once the last ack has arrived.
+            String log = server.logText();
+            int longestLogLine = log.lines().mapToInt(String::length).max().orElse(0);
+            Results.record("memory", "escapes: error line lengths " + errorLines.stream()
+                    .map(l -> l.getBytes(StandardCharsets.UTF_8).length).toList() + " bytes; longest log line "
+                    + longestLogLine + " characters; forged log lines "
+                    + LOG_LINE_START.matcher(log).results().count());
+
+            // Every finding at once: each says something different to whoever fixes the server.
+            SoftAssertions soft = new SoftAssertions();
+            soft.assertThat(errorLines).as("one error line per invalid value").hasSize(values.size());
+            List<String> reasons = new ArrayList<>(values.values());
+            for (int i = 0; i < Math.min(errorLines.size(), reasons.size()); i++) {
+                String line = errorLines.get(i);
+                int bytes = line.getBytes(StandardCharsets.UTF_8).length;
+                soft.assertThat(bytes).as("length in bytes of the error line about value %d: %.200s", i + 2, line)
+                        .isLessThanOrEqualTo(MAX_ERROR_LINE_BYTES);
+                JsonNode reply = readJson(line);
+                soft.assertThat(reply.path("index").asLong()).as("index of error line %d", i + 1).isEqualTo(i + 2);
+                soft.assertThat(reply.path("reason").asText(null)).as("\"reason\" of the error line about value "
+                        + "%d: %.200s", i + 2, line).isEqualTo(reasons.get(i));
+                soft.assertThat(Reply.parse(line)).as("still a reply for existing clients")
+                        .isInstanceOf(Reply.Error.class);
+            }
+            soft.assertThat(database.count("apres_echappements")).as("the reading after them stored").isEqualTo(1);
+            soft.assertThat(LOG_LINE_START.matcher(log).results().map(m -> m.group()).toList())
+                    .as("log lines that start with text a client chose").isEmpty();
+            soft.assertThat(longLogLines()).as("log lines longer than %d characters", MAX_LOG_LINE_CHARS).isEmpty();
+            soft.assertAll();
             attack.end("one connection, " + values.size() + " values with fields of up to 60,000 escaped bytes");
         }
-        List<String> errorLines = lines.stream().filter(l -> readJson(l).has("error")).toList();
-        String log = server.logText();
-        int longestLogLine = log.lines().mapToInt(String::length).max().orElse(0);
-        Results.record("memory", "escapes: error line lengths " + errorLines.stream()
-                .map(l -> l.getBytes(StandardCharsets.UTF_8).length).toList() + " bytes; longest log line "
-                + longestLogLine + " characters; forged log lines " + LOG_LINE_START.matcher(log).results().count());
-
-        SoftAssertions soft = new SoftAssertions();
-        soft.assertThat(errorLines).as("one error line per invalid value").hasSize(values.size());
-        List<String> reasons = new ArrayList<>(values.values());
-        for (int i = 0; i < Math.min(errorLines.size(), reasons.size()); i++) {
-            String line = errorLines.get(i);
-            int bytes = line.getBytes(StandardCharsets.UTF_8).length;
-            soft.assertThat(bytes).as("length in bytes of the error line about value %d: %.200s", i + 2, line)
-                    .isLessThanOrEqualTo(MAX_ERROR_LINE_BYTES);
-            JsonNode reply = readJson(line);
-            soft.assertThat(reply.path("index").asLong()).as("index of error line %d", i + 1).isEqualTo(i + 2);
-            soft.assertThat(reply.path("reason").asText(null)).as("\"reason\" of the error line about value %d: "
-                    + "%.200s", i + 2, line).isEqualTo(reasons.get(i));
-            soft.assertThat(Reply.parse(line)).as("still a reply for existing clients").isInstanceOf(Reply.Error.class);
-        }
-        soft.assertThat(database.count("apres_echappements")).as("the reading after them stored").isEqualTo(1);
-        soft.assertThat(LOG_LINE_START.matcher(log).results().map(m -> m.group()).toList())
-                .as("log lines that start with text a client chose").isEmpty();
-        soft.assertThat(longLogLines()).as("log lines longer than %d characters", MAX_LOG_LINE_CHARS).isEmpty();
-        soft.assertAll();
     }
 
     @Test
