@@ -8,6 +8,9 @@ import fr.mesures.protocole.Reading;
 import fr.mesures.protocole.RejectReason;
 import fr.mesures.protocole.Reply;
 import fr.mesures.serveur.protocol.Replies;
+import fr.mesures.serveur.storage.MesureStore;
+import fr.mesures.serveur.storage.ReadingBlock;
+import fr.mesures.serveur.storage.StoreException;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -16,9 +19,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterEach;
@@ -229,30 +235,152 @@ class IngestTest {
         assertThat(server.rows("capteur_id = 'a'")).isEqualTo(500);
     }
 
+    /**
+     * How long the test watches for an ack while a commit is held. A server that acknowledged before committing
+     * would send that ack as soon as the batch reached the writer, well inside this; the window only bounds how
+     * long the test looks, nothing waits on it to be in step.
+     */
+    private static final Duration NO_ACK_WINDOW = Duration.ofMillis(300);
+
     @Test
     void anAckMeansTheReadingsItCoversAreInTheDatabase() throws Exception {
-        server = RunningServeur.sqlite(dir);
+        // Every commit is held inside the store's write() until the test releases it, so the test can look at
+        // the socket while the readings are, for certain, not yet committed: counting rows after an ack arrived
+        // could not tell an ack sent after its commit from one sent just before.
+        var commits = new HeldCommits();
+        server = RunningServeur.sqliteWrapped(dir, commits::holding);
+        ExecutorService reader = Executors.newSingleThreadExecutor();
         try (var client = server.connect()) {
+            // The client's replies, read by a thread of its own, so that "no reply yet" is a poll that times out
+            // and never leaves a line half read.
+            BlockingQueue<Reply> replies = new LinkedBlockingQueue<>();
+            reader.submit(() -> {
+                Reply reply;
+                while ((reply = client.next()) != null) {
+                    replies.add(reply);
+                }
+                return null;
+            });
             client.requestAcks();
-            long sent = 1;
-            for (int round = 0; round < 50; round++) {
+            // Value 1 holds no reading: it is acknowledged without a commit.
+            assertThat(replies.poll(20, TimeUnit.SECONDS)).isEqualTo(new Reply.Ack(1));
+            long acked = 1;
+            long sent = 1; // reading t (timestamp t) is value t + 1
+            int held = 0;
+            for (int round = 0; round < 10; round++) {
                 var text = new StringBuilder();
                 for (int i = 0; i < 200; i++) {
                     text.append(reading("acked", 1, sent));
                     sent++;
                 }
                 client.send(text.toString());
-                // Check every ack as it arrives, not only the last: each must already be true in the database.
-                long acked = 0;
                 while (acked < sent) {
-                    Reply reply = client.next();
-                    assertThat(reply).as("the reply after ack %d of %d values", acked, sent)
-                            .isInstanceOf(Reply.Ack.class);
-                    acked = ((Reply.Ack) reply).count();
-                    assertThat(server.rows("capteur_id = 'acked'")).isGreaterThanOrEqualTo(acked - 1);
+                    HeldCommits.Commit commit = commits.next();
+                    held++;
+                    assertThat(server.rows("capteur_id = 'acked' AND timestamp >= " + commit.first()))
+                            .as("rows of a commit not yet released").isZero();
+                    // While it is held, acks may come for the values before it, never for its readings.
+                    Reply early;
+                    while ((early = replies.poll(NO_ACK_WINDOW.toMillis(), TimeUnit.MILLISECONDS)) != null) {
+                        assertThat(early).as("a reply while readings %d..%d are not committed", commit.first(),
+                                commit.last()).isInstanceOf(Reply.Ack.class);
+                        assertThat(((Reply.Ack) early).count()).as("ack received while readings %d..%d (values "
+                                + "%d..%d) are not committed", commit.first(), commit.last(), commit.first() + 1,
+                                commit.last() + 1).isLessThanOrEqualTo(commit.first());
+                        acked = ((Reply.Ack) early).count();
+                    }
+                    commit.release();
+                    // Released: the ack covering its last reading must come, and each ack must be true in the
+                    // database when it arrives.
+                    while (acked < commit.last() + 1) {
+                        Reply reply = replies.poll(20, TimeUnit.SECONDS);
+                        assertThat(reply).as("the reply after ack %d, once readings %d..%d are committed", acked,
+                                commit.first(), commit.last()).isInstanceOf(Reply.Ack.class);
+                        acked = ((Reply.Ack) reply).count();
+                        assertThat(server.rows("capteur_id = 'acked'")).isGreaterThanOrEqualTo(acked - 1);
+                    }
                 }
                 assertThat(acked).as("the last ack of round %d", round).isEqualTo(sent);
             }
+            assertThat(held).as("commits held").isGreaterThanOrEqualTo(1);
+            assertThat(server.rows("capteur_id = 'acked'")).isEqualTo(sent - 1);
+        } finally {
+            commits.stopHolding();
+            reader.shutdownNow();
+        }
+    }
+
+    /**
+     * A store whose every commit waits inside {@link MesureStore#write} (before anything is written) until the test
+     * releases it: the writer thread is then, for certain, in the middle of a commit that has not happened.
+     */
+    private static final class HeldCommits {
+
+        /** One write() call in progress: the range of timestamps it carries, and the latch that lets it go on. */
+        record Commit(long first, long last, CountDownLatch go) {
+            void release() {
+                go.countDown();
+            }
+        }
+
+        private final BlockingQueue<Commit> entered = new LinkedBlockingQueue<>();
+        private volatile boolean holding = true;
+
+        MesureStore holding(MesureStore store) {
+            return new MesureStore() {
+                @Override
+                public int write(List<ReadingBlock> blocks) throws StoreException {
+                    if (holding) {
+                        hold(blocks);
+                    }
+                    return store.write(blocks);
+                }
+
+                @Override
+                public String describe() {
+                    return store.describe();
+                }
+
+                @Override
+                public void close() {
+                    store.close();
+                }
+            };
+        }
+
+        private void hold(List<ReadingBlock> blocks) throws StoreException {
+            long first = Long.MAX_VALUE;
+            long last = Long.MIN_VALUE;
+            for (ReadingBlock block : blocks) {
+                for (int i = 0; i < block.size(); i++) {
+                    first = Math.min(first, block.timestamp(i));
+                    last = Math.max(last, block.timestamp(i));
+                }
+            }
+            Commit commit = new Commit(first, last, new CountDownLatch(1));
+            entered.add(commit);
+            try {
+                // Bounded so that a failed test cannot leave the writer (and the server's close) stuck forever.
+                if (!commit.go().await(60, TimeUnit.SECONDS)) {
+                    throw new StoreException("the test never released this commit");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new StoreException("interrupted while held", e);
+            }
+        }
+
+        /** The next commit the writer started, held until released. */
+        Commit next() throws InterruptedException {
+            Commit commit = entered.poll(20, TimeUnit.SECONDS);
+            assertThat(commit).as("a commit started by the writer").isNotNull();
+            return commit;
+        }
+
+        /** Lets every commit through, held now or later: the server can then stop normally. */
+        void stopHolding() {
+            holding = false;
+            entered.forEach(Commit::release);
         }
     }
 

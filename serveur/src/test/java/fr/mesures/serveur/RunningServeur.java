@@ -1,6 +1,9 @@
 package fr.mesures.serveur;
 
+import fr.mesures.serveur.storage.MesureStore;
+import fr.mesures.serveur.storage.Stores;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.function.UnaryOperator;
 
 /** A {@link ServeurTCP} on an ephemeral loopback port with its store in a test's folder. */
@@ -22,6 +25,21 @@ final class RunningServeur implements AutoCloseable {
             throws Exception {
         var builder = ServeurSettings.builder().bind("127.0.0.1").port(0).httpPort(-1).store(kind + store);
         var serveur = new ServeurTCP(settings.apply(builder).build());
+        serveur.start();
+        return new RunningServeur(serveur, store);
+    }
+
+    /**
+     * A SQLite server whose store is {@code wrap} applied to the real one: for tests that must see, or hold, what
+     * the writer does with the store.
+     */
+    static RunningServeur sqliteWrapped(Path dir, UnaryOperator<MesureStore> wrap) throws Exception {
+        Path store = dir.resolve("mesures.db");
+        var settings = ServeurSettings.builder().bind("127.0.0.1").port(0).httpPort(-1).store("sqlite:" + store)
+                .build();
+        // The bound of unacknowledged readings matters to the file store only.
+        var serveur = new ServeurTCP(settings, Clock.systemUTC(),
+                wrap.apply(Stores.open(settings.store(), settings.sqlite(), 100_000)));
         serveur.start();
         return new RunningServeur(serveur, store);
     }

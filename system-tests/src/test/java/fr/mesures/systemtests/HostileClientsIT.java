@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import fr.mesures.protocole.Reply;
 import fr.mesures.systemtests.support.AckedStreams;
 import fr.mesures.systemtests.support.Database;
+import fr.mesures.systemtests.support.Probes;
 import fr.mesures.systemtests.support.RawClient;
 import fr.mesures.systemtests.support.Results;
 import fr.mesures.systemtests.support.ServeurProcess;
@@ -335,22 +336,10 @@ class HostileClientsIT {
 
     private void withProbes(String name, long bound, Attack attack) throws Exception {
         Histogram during;
-        try (AckedStreams probes = probes(name)) {
-            await().atMost(Duration.ofSeconds(30)).until(() -> probes.acked() >= PROBES * 5L);
-            probes.latencySinceLastCall();
+        try (Probes probes = Probes.start(server.port(), "sonde_" + name, PROBES)) {
             attack.run();
-            // And still served after it.
-            long after = probes.acked();
-            await().atMost(Duration.ofSeconds(30)).until(() -> probes.acked() >= after + PROBES * 5L);
-            during = probes.latencySinceLastCall();
-            probes.stop();
-            await().atMost(Duration.ofSeconds(60)).until(probes::allEnded);
-            for (AckedStreams.State s : probes.states()) {
-                assertThat(s.errors()).isEmpty();
-                assertThat(s.end()).isEqualTo("finished");
-                assertThat(s.acked()).isEqualTo(s.produced());
-                assertThat(database.count(s.capteurId())).isEqualTo(s.produced());
-            }
+            // And still served after it, with every reading stored.
+            during = probes.finish(database);
         }
         Results.record("hostile", String.format("%-9s well-behaved clients during the attack: %s (p99 bound %.0f ms)",
                 name, AckedStreams.describe(during), bound / 1000.0));

@@ -68,6 +68,43 @@ public final class RawClient implements AutoCloseable {
         throw new IOException("no expected reply within " + timeoutMillis + " ms; got " + replies);
     }
 
+    /**
+     * Reply lines exactly as received (without their newline), read with a plain line reader, never parsed, until
+     * one matches: for tests about the lines themselves (their length, fields a reply parser would skip).
+     */
+    public List<String> rawLinesUntil(Predicate<String> wanted, int timeoutMillis) throws IOException {
+        socket.setSoTimeout(timeoutMillis);
+        List<String> lines = new ArrayList<>();
+        long deadline = System.currentTimeMillis() + timeoutMillis;
+        while (System.currentTimeMillis() < deadline) {
+            String line;
+            try {
+                line = in.readLine();
+            } catch (SocketTimeoutException e) {
+                break;
+            }
+            if (line == null) {
+                throw new IOException("connection closed before the expected line; got " + lines);
+            }
+            lines.add(line);
+            if (wanted.test(line)) {
+                return lines;
+            }
+        }
+        throw new IOException("no expected line within " + timeoutMillis + " ms; got " + lines);
+    }
+
+    /** Reply lines exactly as received, until the server closes the connection. */
+    public List<String> rawLinesUntilClosed(int timeoutMillis) throws IOException {
+        socket.setSoTimeout(timeoutMillis);
+        List<String> lines = new ArrayList<>();
+        String line;
+        while ((line = in.readLine()) != null) {
+            lines.add(line);
+        }
+        return lines;
+    }
+
     /** Until {@code {"ack": N}} or later. */
     public List<Reply> untilAck(long n) throws IOException {
         return until(r -> r instanceof Reply.Ack a && a.count() >= n, 60_000);

@@ -197,6 +197,23 @@ public final class ServeurProcess implements AutoCloseable {
         return (long) metrics().sum("jvm_memory_used_bytes", "area=\"heap\"");
     }
 
+    private static final Pattern HISTOGRAM_TOTAL = Pattern.compile("(?m)^Total\\s+\\d+\\s+(\\d+)\\s*$");
+
+    /**
+     * Bytes of the objects alive right now, as {@code jcmd PID GC.class_histogram} counts them after the full GC
+     * it starts. Unlike {@link #heapAfterGc()}, whose scrape comes a moment after its GC, nothing the server
+     * allocates meanwhile is counted: the figure to take while an attack is still allocating at full speed.
+     */
+    public long liveHeap() throws IOException, InterruptedException {
+        String histogram = jcmd("GC.class_histogram");
+        Matcher total = HISTOGRAM_TOTAL.matcher(histogram);
+        if (!total.find()) {
+            throw new IllegalStateException("no total in jcmd GC.class_histogram: "
+                    + histogram.substring(Math.max(0, histogram.length() - 500)));
+        }
+        return Long.parseLong(total.group(1));
+    }
+
     private String jcmd(String command) throws IOException, InterruptedException {
         ShortCommand.Result jcmd = ShortCommand.run(Duration.ofSeconds(60), Jars.jcmd(), Long.toString(pid()),
                 command);
