@@ -270,9 +270,11 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
     }
 
     /**
-     * Idle as any TCP connection, or holding a partial value beyond its reserve that did not end within the idle
-     * timeout of its start, paused or not: a client that starts large values and never finishes them would
-     * otherwise keep that memory for as long as it sends a byte now and then.
+     * Idle as any TCP connection, or holding a partial value that did not end within the idle timeout of its start,
+     * when that value outgrew the connection's reserve or the connection is paused (for lack of memory, it cannot
+     * finish it): a client that starts large values and never finishes them would otherwise keep that memory,
+     * and its connection, for as long as it sends a byte now and then. A value within the reserve, arriving
+     * slowly, is left alone.
      */
     @Override
     protected boolean expired(SensorConnection connection, long nowNanos) {
@@ -280,7 +282,8 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
     }
 
     private boolean valueTimedOut(SensorConnection connection, long nowNanos) {
-        return !connection.inputEnded() && connection.scanner().carryFootprint() > Footprint.RESERVE
+        return !connection.inputEnded() && connection.scanner().bufferedBytes() > 0
+                && (connection.scanner().carryFootprint() > Footprint.RESERVE || connection.paused())
                 && nowNanos - connection.partialSinceNanos() > settings.listen().idleTimeout().toNanos();
     }
 
@@ -289,9 +292,9 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
         long seconds = settings.listen().idleTimeout().toSeconds();
         if (valueTimedOut(connection, System.nanoTime())) {
             metrics.connectionValueTimedOut();
-            connection.replies().notice(ConnectionReason.VALUE_TIMEOUT, "a value of more than "
-                    + connection.scanner().bufferedBytes() + " bytes was not finished within " + seconds
-                    + " s; closing the connection");
+            connection.replies().notice(ConnectionReason.VALUE_TIMEOUT, "a value started " + seconds
+                    + " s ago is not finished (" + connection.scanner().bufferedBytes()
+                    + " bytes so far); closing the connection");
         } else {
             metrics.connectionIdleClosed();
             connection.replies().notice(ConnectionReason.IDLE_TIMEOUT, "no data for " + seconds
