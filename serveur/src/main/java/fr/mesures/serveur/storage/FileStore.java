@@ -69,7 +69,7 @@ public final class FileStore implements MesureStore {
      * Opens (or creates) the file.
      *
      * @param rememberedKeys how many of the latest readings to recognise when resent: at least as many as the
-     *                       server may hold unacknowledged
+     *                       server may hold unacknowledged; each takes 64 bytes of heap ({@code RecentKeys})
      */
     public static FileStore open(Path path, int rememberedKeys) throws StoreException {
         return open(path, rememberedKeys, p -> FileChannel.open(p, StandardOpenOption.CREATE,

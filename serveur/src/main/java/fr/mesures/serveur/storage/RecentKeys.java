@@ -25,8 +25,8 @@ final class RecentKeys {
     private final int generationCapacity;
     private final int slots;
     // Hashes and temperatures (raw bits) in parallel arrays rather than side by side: most lookups are for new keys
-    // and read hashes only, which are twice as dense this way (measured by hand, 2026-12-03: side by side was
-    // 20 to 40 % slower per new key at 240,000 keys).
+    // and read hashes only, which are twice as dense this way. Measured by hand (2026-12-03, 240,000 keys, new
+    // keys, medians of 15 runs): side by side 134 to 151 ns per key, parallel 111 to 120, hashes alone 107.
     private long[] current;
     private long[] currentTemperatures;
     private long[] previous;

@@ -102,12 +102,13 @@ class SqliteStoreTest {
     }
 
     @Test
-    void minusZeroResentIsADuplicateThoughSqliteDropsTheSign() throws Exception {
+    void wholeTemperaturesAndMinusZeroResentAreDuplicates() throws Exception {
+        // SQLite stores a whole REAL as an integer, and -0.0 as 0: neither may pass for a conflict with itself.
         try (var store = SqliteStore.open(dir.resolve("mesures.db"), SqliteStore.Options.DEFAULT)) {
-            var rows = block(10, "a", -0.0, 100L);
-            assertThat(store.write(List.of(rows))).isEqualTo(1);
+            var rows = block(10, "a", -0.0, 100L, "a", 20.0, 101L, "a", -7.0, 102L);
+            assertThat(store.write(List.of(rows))).isEqualTo(3);
             assertThat(store.write(List.of(rows))).isZero();
-            assertThat(outcomes(rows)).containsExactly(DUPLICATE);
+            assertThat(outcomes(rows)).containsOnly(DUPLICATE);
         }
     }
 
