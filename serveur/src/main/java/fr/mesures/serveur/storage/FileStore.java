@@ -20,9 +20,14 @@ import org.slf4j.LoggerFactory;
  * {@code {"capteur_id":"capteur_1","temperature":23.5,"timestamp":"2025-11-24T12:00:00.123Z","received_at":"..."}}.
  * Each write is appended and fsynced before it returns, so acknowledged lines survive a crash or a power cut.
  *
- * <p>A text file has no index, so a resent reading is recognised by the keys of the most recent readings, kept in
- * memory ({@link RecentKeys}) and rebuilt from the end of the file at start-up. A line cut short by a crash
- * (never acknowledged, since the fsync had not returned) is removed at start-up.
+ * <p>A text file has no index, so a resent reading is recognised by the keys of the most recent readings and their
+ * temperatures, kept in memory ({@link RecentKeys}) and rebuilt from the end of the file at start-up: a key
+ * remembered with the same temperature is a duplicate, with another one a conflict, and neither is written again.
+ * A line cut short by a crash (never acknowledged, since the fsync had not returned) is removed at start-up.
+ *
+ * <p>After a failed write nothing past the last synced end is trusted, neither in the file nor in memory: the next
+ * write first truncates the file back to it, syncs, and rebuilds the keys from the file, and fails while it cannot.
+ * This store assumes it is the file's only writer.
  *
  * <p>Thread safety: only the pipeline's writer thread calls {@link #write}.
  */
@@ -34,6 +39,11 @@ public final class FileStore implements MesureStore {
     private static final long TAIL_BYTES_PER_KEY = 256;
     private static final int MAX_LINE = 64 + CapteurIds.MAX_LENGTH + 2 * UtcMillis.LENGTH + 32;
 
+    /** Opens the file's channel: a seam for tests that make the disk fail. */
+    interface ChannelOpener {
+        FileChannel open(Path path) throws IOException;
+    }
+
     private final Path path;
     private final FileChannel channel;
     private final RecentKeys recent;
@@ -43,6 +53,10 @@ public final class FileStore implements MesureStore {
     private final UtcMillis receivedTimes = new UtcMillis();
     private final byte[] receivedAt = new byte[UtcMillis.LENGTH];
     private byte[] buffer = new byte[1 << 16];
+    // Where the file ends as far as an fsync that returned says; what lies past it is not known to be on disk.
+    private long syncedEnd;
+    // A write failed (or is under way): the file past syncedEnd and the remembered keys cannot be trusted.
+    private boolean dirty;
 
     private FileStore(Path path, FileChannel channel, int rememberedKeys) {
         this.path = path;
@@ -55,56 +69,97 @@ public final class FileStore implements MesureStore {
      * Opens (or creates) the file.
      *
      * @param rememberedKeys how many of the latest readings to recognise when resent: at least as many as the
-     *                       server may hold unacknowledged
+     *                       server may hold unacknowledged; each takes 64 bytes of heap ({@code RecentKeys})
      */
     public static FileStore open(Path path, int rememberedKeys) throws StoreException {
+        return open(path, rememberedKeys, p -> FileChannel.open(p, StandardOpenOption.CREATE,
+                StandardOpenOption.READ, StandardOpenOption.WRITE));
+    }
+
+    static FileStore open(Path path, int rememberedKeys, ChannelOpener opener) throws StoreException {
+        FileChannel channel;
         try {
-            FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                    StandardOpenOption.WRITE);
+            channel = opener.open(path);
+        } catch (IOException e) {
+            throw new StoreException("cannot open " + path + ": " + e.getMessage(), e);
+        }
+        try {
             FileStore store = new FileStore(path, channel, rememberedKeys);
             store.cutTornLine();
+            // What an earlier process wrote may still be only in the page cache: make it the synced start.
+            channel.force(false);
+            store.syncedEnd = channel.size();
             store.rememberTail();
             return store;
         } catch (IOException e) {
+            try {
+                channel.close();
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
             throw new StoreException("cannot open " + path + ": " + e.getMessage(), e);
         }
     }
 
     @Override
     public int write(List<ReadingBlock> blocks) throws StoreException {
+        boolean done = false;
+        try {
+            if (dirty) {
+                restore();
+            }
+            // Until the fsync below returns, whatever this call adds to the file and to the keys is not stored.
+            dirty = true;
+            int stored = append(blocks);
+            dirty = false;
+            done = true;
+            return stored;
+        } finally {
+            if (!done) {
+                // No row of a failed call may read as stored, whoever looks.
+                for (ReadingBlock block : blocks) {
+                    block.resetOutcomes();
+                }
+            }
+        }
+    }
+
+    private int append(List<ReadingBlock> blocks) throws StoreException {
         int length = 0;
-        int written = 0;
+        int stored = 0;
         for (ReadingBlock block : blocks) {
             // One receive time per block: formatted once, copied into each line.
             receivedTimes.write(block.receivedAt(), receivedAt, 0);
             for (int i = 0; i < block.size(); i++) {
-                if (!recent.add(block.capteurId(i), block.timestamp(i))) {
+                double temperature = block.temperature(i);
+                if (!recent.add(block.capteurId(i), block.timestamp(i), temperature)) {
+                    if (Double.compare(recent.found(), temperature) == 0) {
+                        block.outcome(i, ReadingBlock.Outcome.DUPLICATE);
+                    } else {
+                        block.conflict(i, recent.found());
+                    }
                     continue;
                 }
                 if (length + MAX_LINE > buffer.length) {
                     buffer = Arrays.copyOf(buffer, buffer.length * 2);
                 }
                 length = line(block, i, length);
-                written++;
+                block.outcome(i, ReadingBlock.Outcome.STORED);
+                stored++;
             }
-        }
-        long end;
-        try {
-            end = channel.size();
-        } catch (IOException e) {
-            recoverAfterFailure(-1);
-            throw new StoreException("cannot write " + path + ": " + e.getMessage(), e);
         }
         try {
             ByteBuffer bytes = ByteBuffer.wrap(buffer, 0, length);
-            long position = end;
+            long position = syncedEnd;
             while (bytes.hasRemaining()) {
                 position += channel.write(bytes, position);
             }
+            // After a failed force the kernel may have dropped the pages it could not write while the file size
+            // still counts them: only a force that returns makes these lines part of the file.
             channel.force(false);
-            return written;
+            syncedEnd = position;
+            return stored;
         } catch (IOException e) {
-            recoverAfterFailure(end);
             throw new StoreException("cannot write " + path + ": " + e.getMessage(), e);
         }
     }
@@ -146,19 +201,21 @@ public final class FileStore implements MesureStore {
     }
 
     /**
-     * A failed write may have left part of its lines in the file and its keys in memory: put the file back to
-     * where it ended and rebuild the keys from it, so that the retry writes every line exactly once.
+     * Puts the store back to its last known-good state after a failed write: the file cut back to where the last
+     * fsync that returned left it (rewriting lines is safe, trusting unsynced ones is not), synced, and the keys
+     * rebuilt from it, so that nothing of the failed write counts as stored and the retry writes it whole.
      */
-    private void recoverAfterFailure(long end) {
+    private void restore() throws StoreException {
         try {
-            if (end >= 0 && channel.size() > end) {
-                channel.truncate(end);
-            }
+            channel.truncate(syncedEnd);
+            channel.force(false);
             recent.clear();
             rememberTail();
         } catch (IOException e) {
-            log.warn("could not restore {} after a failed write: {}", path, e.getMessage());
+            throw new StoreException("cannot write " + path + ": cannot restore it after a failed write: "
+                    + e.getMessage(), e);
         }
+        dirty = false;
     }
 
     private void cutTornLine() throws IOException {
@@ -191,7 +248,7 @@ public final class FileStore implements MesureStore {
     }
 
     private void rememberTail() throws IOException {
-        long size = channel.size();
+        long size = syncedEnd;
         long from = Math.max(0, size - tailBytes);
         ByteBuffer tail = ByteBuffer.allocate((int) (size - from));
         while (tail.hasRemaining()) {
@@ -211,7 +268,7 @@ public final class FileStore implements MesureStore {
         var sink = new ReadingDecoder.Sink() {
             @Override
             public void reading(String capteurId, double temperature, long timestamp) {
-                recent.add(capteurId, timestamp);
+                recent.add(capteurId, timestamp, temperature);
             }
 
             @Override
@@ -241,6 +298,15 @@ public final class FileStore implements MesureStore {
 
     @Override
     public void close() {
+        try {
+            if (dirty) {
+                // Lines of a failed write were never acknowledged and may not be whole on disk: leave them out.
+                channel.truncate(syncedEnd);
+                channel.force(false);
+            }
+        } catch (IOException e) {
+            log.warn("could not remove the lines of a failed write from {}: {}", path, e.getMessage());
+        }
         try {
             channel.close();
         } catch (IOException e) {

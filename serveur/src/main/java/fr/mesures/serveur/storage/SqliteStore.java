@@ -3,6 +3,7 @@ package fr.mesures.serveur.storage;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
@@ -28,6 +29,7 @@ public final class SqliteStore implements MesureStore {
 
     private static final String INSERT = "INSERT INTO mesures (capteur_id, timestamp, temperature, received_at)"
             + " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING";
+    private static final String STORED = "SELECT temperature FROM mesures WHERE capteur_id = ? AND timestamp = ?";
 
     /**
      * SQLite settings.
@@ -54,6 +56,7 @@ public final class SqliteStore implements MesureStore {
     private final Options options;
     private final Connection connection;
     private final PreparedStatement insert;
+    private final PreparedStatement stored;
     private final Statement transaction;
     private final SensorOrder order = new SensorOrder();
 
@@ -62,6 +65,7 @@ public final class SqliteStore implements MesureStore {
         this.options = options;
         this.connection = connection;
         this.insert = connection.prepareStatement(INSERT);
+        this.stored = connection.prepareStatement(STORED);
         this.transaction = connection.createStatement();
     }
 
@@ -97,6 +101,7 @@ public final class SqliteStore implements MesureStore {
 
     @Override
     public int write(List<ReadingBlock> blocks) throws StoreException {
+        boolean done = false;
         try {
             // IMMEDIATE takes the write lock now: when another process holds it, this waits (busy timeout) and
             // fails before anything is inserted.
@@ -113,16 +118,59 @@ public final class SqliteStore implements MesureStore {
                 insert.setLong(4, block.receivedAt());
                 insert.addBatch();
             }
+            int[] counts = insert.executeBatch();
             int inserted = 0;
-            for (int count : insert.executeBatch()) {
-                inserted += count > 0 ? 1 : 0;
+            for (int i = 0; i < counts.length; i++) {
+                ReadingBlock block = blocks.get(order.block(i));
+                int row = order.row(i);
+                if (counts[i] > 0) {
+                    block.outcome(row, ReadingBlock.Outcome.STORED);
+                    inserted++;
+                } else {
+                    // Rare (resends after a failure): the key is there already, from an earlier call or an
+                    // earlier row of this one, which this transaction sees.
+                    compareWithStored(block, row);
+                }
             }
             transaction.execute("COMMIT");
+            done = true;
             return inserted;
         } catch (SQLException e) {
             rollback();
             throw new StoreException("SQLite write failed: " + e.getMessage(), e);
+        } finally {
+            if (!done) {
+                // No row of a failed call may read as stored, whoever looks.
+                for (ReadingBlock block : blocks) {
+                    block.resetOutcomes();
+                }
+            }
         }
+    }
+
+    private void compareWithStored(ReadingBlock block, int row) throws SQLException {
+        stored.setString(1, block.capteurId(row));
+        stored.setLong(2, block.timestamp(row));
+        try (ResultSet result = stored.executeQuery()) {
+            if (!result.next()) {
+                throw new SQLException("the reading of " + block.capteurId(row) + " at " + block.timestamp(row)
+                        + " was neither inserted nor found");
+            }
+            double temperature = result.getDouble(1);
+            if (sameTemperature(temperature, block.temperature(row))) {
+                block.outcome(row, ReadingBlock.Outcome.DUPLICATE);
+            } else {
+                block.conflict(row, temperature);
+            }
+        }
+    }
+
+    /**
+     * Exact, except for the sign of zero, which SQLite does not keep: it stores -0.0 as the integer 0 and reads
+     * it back as 0.0, so that a resend of -0.0 would otherwise pass for a conflict with itself.
+     */
+    private static boolean sameTemperature(double stored, double sent) {
+        return Double.compare(stored, sent) == 0 || stored == 0 && sent == 0;
     }
 
     /** Ends whatever the failure left; SQLite may have rolled the transaction back already (disk full, I/O). */
@@ -144,6 +192,7 @@ public final class SqliteStore implements MesureStore {
     public void close() {
         try {
             insert.close();
+            stored.close();
             transaction.close();
             // Fold the WAL back into the database so the file is complete on its own (backups, copies).
             try (Statement statement = connection.createStatement()) {
