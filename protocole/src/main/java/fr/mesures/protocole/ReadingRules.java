@@ -18,6 +18,11 @@ public record ReadingRules(double maxTemperature, Duration maxClockSkew) {
     /** A skew that accepts any time in range: for reading back what was stored, and for replay files. */
     public static final Duration ANY_CLOCK_SKEW = Duration.ofMillis(Timestamps.MAX);
     public static final ReadingRules DEFAULT = new ReadingRules(DEFAULT_MAX_TEMPERATURE, DEFAULT_MAX_CLOCK_SKEW);
+    /**
+     * Only the protocol's fixed rules (identifier, absolute zero, time range): for reading back what a server with
+     * any settings stored, and for replay files.
+     */
+    public static final ReadingRules ANY = new ReadingRules(Double.MAX_VALUE, ANY_CLOCK_SKEW);
 
     public ReadingRules {
         if (!(maxTemperature > ABSOLUTE_ZERO) || !Double.isFinite(maxTemperature)) {

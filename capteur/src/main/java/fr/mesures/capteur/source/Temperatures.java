@@ -11,7 +11,7 @@ import fr.mesures.protocole.ReadingRules;
 final class Temperatures {
 
     /** The protocol's rules with no maximum of their own (the largest a {@link ReadingRules} accepts). */
-    static final ReadingRules RULES = new ReadingRules(Double.MAX_VALUE, ReadingRules.ANY_CLOCK_SKEW);
+    static final ReadingRules RULES = ReadingRules.ANY;
 
     private static final int SHOWN_CHARACTERS = 40;
 

@@ -37,6 +37,7 @@ public final class FileStore implements MesureStore {
 
     /** Bytes read back from the end of the file at start, per key to remember (two generations of long lines). */
     private static final long TAIL_BYTES_PER_KEY = 256;
+    private static final int TAIL_CHUNK = 64 * 1024;
     private static final int MAX_LINE = 64 + CapteurIds.MAX_LENGTH + 2 * UtcMillis.LENGTH + 32;
 
     /** Opens the file's channel: a seam for tests that make the disk fail. */
@@ -247,24 +248,14 @@ public final class FileStore implements MesureStore {
         }
     }
 
+    /**
+     * Remembers the keys of the file's last lines, read in chunks so that the memory it takes does not grow with the
+     * number of keys remembered (which can be a few hundred thousand: 256 bytes each would be tens of megabytes).
+     */
     private void rememberTail() throws IOException {
-        long size = syncedEnd;
-        long from = Math.max(0, size - tailBytes);
-        ByteBuffer tail = ByteBuffer.allocate((int) (size - from));
-        while (tail.hasRemaining()) {
-            if (channel.read(tail, from + tail.position()) < 0) {
-                break;
-            }
-        }
-        byte[] bytes = tail.array();
-        int start = 0;
-        if (from > 0) {
-            while (start < bytes.length && bytes[start] != '\n') {
-                start++;
-            }
-            start++;
-        }
-        var decoder = new ReadingDecoder(ReadingRules.DEFAULT);
+        long from = Math.max(0, syncedEnd - tailBytes);
+        // Lines are decoded with only the protocol's rules: whatever this or an earlier server accepted.
+        var decoder = new ReadingDecoder(ReadingRules.ANY);
         var sink = new ReadingDecoder.Sink() {
             @Override
             public void reading(String capteurId, double temperature, long timestamp) {
@@ -276,14 +267,38 @@ public final class FileStore implements MesureStore {
                 // A line edited by hand or written by something else: it cannot be a resend of ours.
             }
         };
+        byte[] chunk = new byte[TAIL_CHUNK];
+        int kept = 0;
+        boolean skipFirst = from > 0;
         int remembered = 0;
-        for (int i = start; i < bytes.length; i++) {
-            if (bytes[i] == '\n') {
-                if (i > start) {
-                    decoder.decode(bytes, start, i - start, sink);
-                    remembered++;
+        long position = from;
+        while (position < syncedEnd) {
+            ByteBuffer into = ByteBuffer.wrap(chunk, kept, (int) Math.min(chunk.length - kept, syncedEnd - position));
+            int read = channel.read(into, position);
+            if (read < 0) {
+                break;
+            }
+            position += read;
+            int end = kept + read;
+            int start = 0;
+            for (int i = 0; i < end; i++) {
+                if (chunk[i] == '\n') {
+                    // The first line of the tail may be the end of one cut by where the tail starts.
+                    if (skipFirst) {
+                        skipFirst = false;
+                    } else if (i > start) {
+                        decoder.decode(chunk, start, i - start, sink);
+                        remembered++;
+                    }
+                    start = i + 1;
                 }
-                start = i + 1;
+            }
+            kept = end - start;
+            if (kept == chunk.length) {
+                // No line is this long; whatever it is cannot be a reading of ours.
+                kept = 0;
+            } else {
+                System.arraycopy(chunk, start, chunk, 0, kept);
             }
         }
         if (remembered > 0) {

@@ -14,7 +14,7 @@ public interface MesureStore extends AutoCloseable {
     /**
      * Writes every reading of {@code blocks} in one transaction and makes it durable, and sets each row's
      * {@link ReadingBlock#outcome outcome}: {@code STORED} when new; {@code DUPLICATE} when the key is already
-     * stored with the same temperature (a resend); {@code CONFLICT}, with the stored temperature, when it is stored
+     * stored with the same temperature (a resend; temperatures compare as numbers, so 0.0 and -0.0 are the same); {@code CONFLICT}, with the stored temperature, when it is stored
      * with another one, which is kept. Two rows of one call with the same key count as if written one after the
      * other. A store that cannot see every earlier key (the file store remembers only recent ones) writes a row
      * whose key it cannot see.

@@ -99,6 +99,28 @@ class FileStoreTest {
         assertThat(Files.readAllLines(file)).hasSize(3);
     }
 
+    /** The keys are read back from the file in chunks: lines across a chunk's end must be remembered too. */
+    @Test
+    void everyRememberedKeyIsReadBackAcrossTheChunksOfALargeTail() throws Exception {
+        Path file = dir.resolve("donnees.txt");
+        int readings = 5_000;
+        var block = new ReadingBlock(readings);
+        block.receivedAt(10);
+        for (int i = 0; i < readings; i++) {
+            block.add("capteur_" + i % 7, i / 10.0, 1_764_000_000_000L + i);
+        }
+        try (var store = FileStore.open(file, readings)) {
+            assertThat(store.write(List.of(block))).isEqualTo(readings);
+        }
+        assertThat(Files.size(file)).as("several chunks of 64 KiB").isGreaterThan(4 * 64 * 1024);
+        try (var store = FileStore.open(file, readings)) {
+            block.resetOutcomes();
+            assertThat(store.write(List.of(block))).isZero();
+            assertThat(outcomes(block)).containsOnly(ReadingBlock.Outcome.DUPLICATE);
+        }
+        assertThat(Files.readAllLines(file)).hasSize(readings);
+    }
+
     @Test
     void aLineCutByACrashIsRemovedAtStart() throws Exception {
         Path file = dir.resolve("donnees.txt");
