@@ -520,4 +520,49 @@ class IngestTest {
         assertThat(server.rows()).isEqualTo(lastAck - 1);
         server = null;
     }
+
+    /**
+     * A reading sent again with its key and temperature is a resend: acknowledged, stored once. With another
+     * temperature it is a conflict: rejected with both values, the stored one kept, and the sensor's gauge not
+     * moved. The same on both stores.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"sqlite:", "file:"})
+    void aResendIsADuplicateAndAnotherTemperatureForTheSameKeyIsAConflict(String kind) throws Exception {
+        server = RunningServeur.start(dir.resolve(kind.equals("file:") ? "donnees.txt" : "mesures.db"), kind,
+                b -> b);
+        long t = 1_764_000_000_000L;
+        try (var client = server.connect()) {
+            client.requestAcks();
+            assertThat(errorsIn(client.send(reading("salon", 19.5, t)).untilAck(2))).isEmpty();
+            assertThat(errorsIn(client.send(reading("salon", 19.5, t)).untilAck(3))).as("a resend").isEmpty();
+            List<Reply> conflict = errorsIn(client.send(reading("salon", 30.0, t)).untilAck(4));
+            assertThat(conflict).singleElement().isInstanceOfSatisfying(Reply.Error.class, e -> {
+                assertThat(e.index()).isEqualTo(4);
+                assertThat(e.reason()).isEqualTo("conflict");
+                assertThat(e.message()).contains("salon", "2025-11-24T16:00:00.000Z", "19.5", "30.0");
+            });
+            String batch = "[" + reading("salon", 19.5, t).strip() + "," + reading("salon", 25.0, t).strip() + ","
+                    + reading("cuisine", 21.0, t).strip() + "]\n";
+            List<Reply> inBatch = errorsIn(client.send(batch).untilAck(5));
+            assertThat(inBatch).singleElement().isInstanceOfSatisfying(Reply.Error.class, e -> {
+                assertThat(e.index()).isEqualTo(5);
+                assertThat(e.element()).isEqualTo(2);
+                assertThat(e.reason()).isEqualTo("conflict");
+            });
+            List<Reply> future = errorsIn(client.send(reading("salon", 19.5, System.currentTimeMillis()
+                    + Duration.ofHours(2).toMillis())).untilAck(6));
+            assertThat(future).singleElement().isInstanceOfSatisfying(Reply.Error.class, e -> {
+                assertThat(e.reason()).isEqualTo("future");
+                assertThat(e.message()).contains("ahead of the server's clock");
+            });
+        }
+        assertThat(server.metric("serveur_readings_stored_total")).isEqualTo(2);
+        assertThat(server.metric("serveur_readings_duplicate_total")).isEqualTo(2);
+        assertThat(server.metric("serveur_readings_rejected_total", "reason", "conflict")).isEqualTo(2);
+        assertThat(server.metric("serveur_readings_rejected_total", "reason", "future")).isEqualTo(1);
+        assertThat(server.metric("capteur_temperature_celsius", "capteur_id", "salon")).as("the stored value")
+                .isEqualTo(19.5);
+        assertThat(server.metric("capteur_temperature_celsius", "capteur_id", "cuisine")).isEqualTo(21.0);
+    }
 }
