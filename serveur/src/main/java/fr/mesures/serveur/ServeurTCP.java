@@ -394,8 +394,9 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
                 batch.frames());
     }
 
+    /** A closed connection holds nothing, whatever its objects still reference until they are collected. */
     private void updateHeld(SensorConnection connection) {
-        budget.hold(connection.account(), connection.heldBytes());
+        budget.hold(connection.account(), connection.closed() ? 0 : connection.heldBytes());
     }
 
     private void maybeResume() {

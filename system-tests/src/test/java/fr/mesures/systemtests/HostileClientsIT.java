@@ -45,8 +45,9 @@ class HostileClientsIT {
     /** Generous: the machine is shared, and a 1 GB stream costs the selector thread real work. */
     private static final long MIN_P99_BOUND_MICROS = 1_000_000;
     /**
-     * A client sending as fast as it can shares the server's one in-flight budget (8 MiB with -Xmx128m, of which it
-     * may hold a quarter while others have values in flight), so everyone else's acks wait behind its share.
+     * A client sending as fast as it can shares the server's one in-flight budget (32 MiB with -Xmx128m, of which
+     * it may hold 1/(n+1) while n connections have values in flight), so everyone else's acks wait behind its
+     * share.
      */
     private static final long FLOOD_P99_BOUND_MICROS = 3_000_000;
     private static final long MAX_LATENCY_MICROS = 10_000_000;

@@ -167,9 +167,9 @@ class MemoryBoundIT {
         try (Attack attack = new Attack(name)) {
             Flood flood = plan.connections(FLOODERS).duration(FLOOD_TIME).start(server.port());
             try {
-                // The server's whole in-flight budget (8 MiB with this heap) received first, then the live heap
-                // sampled for as long as the flood lasts: whatever the server keeps per value or per byte shows
-                // while values pour in, at one moment or another.
+                // 8 MiB received first (millions of small values, far more than the budget holds), then the live
+                // heap sampled for as long as the flood lasts: whatever the server keeps per value or per byte
+                // shows while values pour in, at one moment or another.
                 attack.awaitReceived(before, 8L << 20);
                 do {
                     attack.heapUnderAttack("during the flood");
@@ -643,6 +643,18 @@ class MemoryBoundIT {
                     + (liveUnderAttack >> 20) + " MB in " + liveSamples + " samples,", heapAfter >> 20,
                     AckedStreams.describe(during)));
             assertThat(database.count(fresh)).as("reading of a new connection after the attack").isEqualTo(1);
+            // Everything charged for the attack's connections is given back once they are gone: a leak here would
+            // leave the next clients less room, attack after attack.
+            awaitCondition("the memory budget back to empty", () -> {
+                Metrics m = server.metrics();
+                return m.sum("serveur_memory_held_bytes") == 0 && m.sum("serveur_memory_inflight_bytes") == 0
+                        && m.sum("serveur_connections_active") == 0;
+            }, () -> {
+                Metrics m = server.metrics();
+                return "held " + m.sum("serveur_memory_held_bytes") + ", in flight "
+                        + m.sum("serveur_memory_inflight_bytes") + ", connections "
+                        + m.sum("serveur_connections_active");
+            });
             assertThat(during.getValueAtPercentile(99)).as("p99 ack latency (us) of the well-behaved clients")
                     .isLessThanOrEqualTo(P99_BOUND_MICROS);
             assertThat(heapAfter).as("heap after GC after the attack (quiet: %d MB)", baselineHeap >> 20)

@@ -1,6 +1,9 @@
 package fr.mesures.bench.jmh;
 
 import fr.mesures.bench.charge.Workload;
+import fr.mesures.serveur.ServeurSettings;
+import fr.mesures.serveur.memory.Footprint;
+import fr.mesures.serveur.memory.MemoryBudget;
 import fr.mesures.serveur.storage.FileStore;
 import fr.mesures.serveur.storage.MesureStore;
 import fr.mesures.serveur.storage.ReadingBlock;
@@ -50,11 +53,11 @@ public class StoreBench {
     /** The load generator's numbering; far more readings than an iteration writes (a few million). */
     static final Workload NUMBERING = new Workload(1_000_000_000L, 1, SENSORS, Workload.DEFAULT_BASE_MILLIS);
     /**
-     * What the server gives the file store to remember at -Xmx128m (the heap run.sh gives it): ServeurTCP's
-     * MAX_IN_FLIGHT_READINGS, its in-flight budget (a sixteenth of the heap, 8 MiB) over the shortest reading
-     * (35 bytes): 239,674.
+     * What the server gives the file store to remember at -Xmx128m (the heap run.sh gives it): the most readings
+     * its in-flight budget can hold (190,650).
      */
-    static final int REMEMBERED_KEYS = (int) ((128L << 20) / 16 / 35);
+    static final int REMEMBERED_KEYS = Footprint.maxReadingsIn(
+            MemoryBudget.forHeap(128L << 20, ServeurSettings.DEFAULT_MAX_MESSAGE_BYTES).inFlightLimit());
 
     /** {@code sqlite:FULL}, {@code sqlite:NORMAL} or {@code file}. */
     @Param({"sqlite:FULL", "sqlite:NORMAL", "file"})

@@ -75,16 +75,29 @@ class MemoryBudgetTest {
     }
 
     @Test
-    void noReadCanTakeWhatIsInFlightPastTheLimitWhateverItHolds() {
+    void aReadOfTheWorstInputTakesWhatIsInFlightPastTheLimitByAtMostTheDocumentedOvershoot() {
         var account = new MemoryBudget.Account();
-        budget.charge(account, 31 * MIB + 12_345);
-        long room = budget.inFlightRoom(account);
-        long readable = budget.readLimit(account, Long.MAX_VALUE);
-        // The worst bytes a client can send: two-byte values, each a frame and a rejection.
-        byte[] worst = "{}".repeat((int) (readable / 2 + 1)).getBytes(StandardCharsets.US_ASCII);
-        long charged = chargeOf(worst, (int) readable);
-        assertThat(charged).isLessThanOrEqualTo(room);
-        assertThat(budget.readLimit(account, 0)).as("nothing the scanner may keep: no read").isZero();
+        for (long charged : new long[] {0, 16 * MIB, 31 * MIB + 12_345, 32 * MIB - 1}) {
+            budget.charge(account, charged);
+            long readable = budget.readLimit(account, Long.MAX_VALUE);
+            // The worst bytes a client can send: two-byte values, each a frame and a rejection.
+            byte[] worst = "{}".repeat((int) (readable / 2 + 1)).getBytes(StandardCharsets.US_ASCII);
+            assertThat(budget.inFlight() + chargeOf(worst, (int) readable)).as("after a read at %d", charged)
+                    .isLessThanOrEqualTo(32 * MIB + MemoryBudget.MAX_OVERSHOOT);
+            budget.release(account, charged);
+        }
+        assertThat(MemoryBudget.MAX_OVERSHOOT).isLessThan(4 * MIB);
+    }
+
+    @Test
+    void noReadAtAllWithoutRoomInFlightOrForTheScanner() {
+        var account = new MemoryBudget.Account();
+        assertThat(budget.readLimit(account, 0)).as("nothing the scanner may keep").isZero();
+        budget.charge(account, 32 * MIB);
+        assertThat(budget.readLimit(account, Long.MAX_VALUE)).as("no room in flight").isZero();
+        budget.release(account, 32 * MIB);
+        assertThat(budget.readLimit(account, Long.MAX_VALUE)).as("a lone connection reads in large amounts")
+                .isGreaterThan(100 * 1024);
     }
 
     @Test
