@@ -19,6 +19,10 @@ final class SensorConnection extends Connection {
     private final MemoryBudget.Account account = new MemoryBudget.Account();
     private long values;
     private long partialSinceNanos = -1;
+    // Bytes read but not scanned yet: the scan stopped when the connection's room in flight ran out.
+    private byte[] unscanned = NOTHING;
+
+    private static final byte[] NOTHING = new byte[0];
 
     SensorConnection(long id, SocketChannel channel, SelectionKey key, long nowNanos, int maxValueBytes) {
         super(id, channel, key, nowNanos);
@@ -47,9 +51,22 @@ final class SensorConnection extends Connection {
         return replies.handled() == values;
     }
 
-    /** What this connection holds that only its client can release: partial value, reply lines, unwritten output. */
+    /**
+     * What this connection holds that only its client can release: partial value, bytes read and not scanned yet,
+     * reply lines, unwritten output.
+     */
     long heldBytes() {
-        return scanner.carryFootprint() + replies.footprint() + unwrittenBytes();
+        return scanner.carryFootprint() + unscanned.length + replies.footprint() + unwrittenBytes();
+    }
+
+    /** Bytes read and not scanned yet, to be scanned before anything read after them. */
+    byte[] unscanned() {
+        return unscanned;
+    }
+
+    /** Keeps {@code data[from, to)} to be scanned later (nothing when {@code from == to}). */
+    void unscanned(byte[] data, int from, int to) {
+        unscanned = from == to ? NOTHING : java.util.Arrays.copyOfRange(data, from, to);
     }
 
     /**

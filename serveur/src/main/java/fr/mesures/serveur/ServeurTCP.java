@@ -47,7 +47,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Work moves in {@link FrameBatch batches} (the values cut in one selector round), never one task per reading.
  * Every byte held for a client is charged to one {@link MemoryBudget}, kept by the selector thread: values in flight
- * between cutting and acknowledging, at their worst-case cost, and what a connection holds (its partial value, its
+ * between cutting and acknowledging, at their worst-case cost until a worker has decoded them and at what they
+ * really hold after, and what a connection holds (its partial value, its
  * reply lines, its unwritten output). A connection is read only as much as its share allows; at zero the selector
  * stops reading it, so TCP pushes back on the client and nothing is dropped; acknowledgements free the budget and
  * reading resumes.
@@ -76,6 +77,7 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
     private final InjectedFault fault;
     private final DecodeWorkers workers;
     private final StoreWriter writer;
+    private final Queue<FrameBatch> decoded = new ConcurrentLinkedQueue<>();
     private final Queue<List<FrameBatch>> committed = new ConcurrentLinkedQueue<>();
     private final FrameScanner.Sink framing = new Framing();
     private final WarningBudget rejections = new WarningBudget(log, "rejected values", 10, 10_000_000_000L);
@@ -113,15 +115,20 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
 
     /** The same, with a fault to inject (the fault tests' seam). */
     ServeurTCP(ServeurSettings settings, Clock clock, MesureStore store, InjectedFault fault) {
+        this(settings, clock, store, fault, MemoryBudget.forHeap(HEAP, settings.maxMessageBytes()));
+    }
+
+    /** The same, with a budget of its own (a test's, smaller than the heap's, to reach its limits quickly). */
+    ServeurTCP(ServeurSettings settings, Clock clock, MesureStore store, InjectedFault fault, MemoryBudget budget) {
         super(withinHeap(settings.listen()), "serveur-selector");
         this.settings = settings;
         this.clock = clock;
         this.store = store;
         this.fault = fault;
-        this.budget = MemoryBudget.forHeap(HEAP, settings.maxMessageBytes());
+        this.budget = budget;
         this.metrics = new ServeurMetrics(settings.maxSensorGauges());
         this.writer = new StoreWriter(store, settings.maxBatchRows(), metrics, this::onCommitted, failFast, fault);
-        this.workers = new DecodeWorkers(settings.workers(), settings.rules(), metrics, writer::submit, failFast,
+        this.workers = new DecodeWorkers(settings.workers(), settings.rules(), metrics, this::onDecoded, failFast,
                 fault);
         metrics.gauge("serveur.connections.active", "Connections open now", this, ServeurTCP::activeConnections);
         metrics.gauge("serveur.connections.paused",
@@ -243,12 +250,39 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
     @Override
     protected void onInput(SensorConnection connection, byte[] data, int length) {
         metrics.bytesReceived(length);
+        scan(connection, data, length);
+    }
+
+    /**
+     * Cuts the connection's values out of {@code data[0, length)}, charging each as it is cut; when its room in
+     * flight runs out the cut stops there and the rest is kept for the connection, to be cut once it has room
+     * again ({@link #onResume}).
+     */
+    private void scan(SensorConnection connection, byte[] data, int length) {
         scanning = connection;
         scanningNanos = System.nanoTime();
-        connection.scanner().scan(data, 0, length, framing);
+        int scanned = connection.scanner().scan(data, 0, length, framing);
         scanning = null;
+        connection.unscanned(data, scanned, length);
         connection.partialValue(connection.scanner().bufferedBytes() > 0, scanningNanos);
         updateHeld(connection);
+        if (scanned < length) {
+            // Its socket may have nothing more to say until it hears back: resuming must not wait for it.
+            pauseReading(connection);
+        }
+    }
+
+    /**
+     * Cuts what the connection left unscanned, if it has room for it; true once nothing is left and it may read
+     * (otherwise it stays paused, and costs nothing until a pool has room again).
+     */
+    @Override
+    protected boolean onResume(SensorConnection connection) {
+        byte[] left = connection.unscanned();
+        if (left.length > 0 && budget.inFlightRoom(connection.account()) > 0) {
+            scan(connection, left, left.length);
+        }
+        return readLimit(connection) > 0;
     }
 
     @Override
@@ -265,6 +299,9 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
 
     @Override
     protected long readLimit(SensorConnection connection) {
+        if (connection.unscanned().length > 0) {
+            return 0;
+        }
         MemoryBudget.Account account = connection.account();
         return budget.readLimit(account, connection.scanner().maxScan(budget.holdRoom(account)));
     }
@@ -362,6 +399,12 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
             scanning.partialValue(false, scanningNanos);
             dispatchIfFull();
         }
+
+        /** The connection's room in flight is spent: the cut stops after the value it just charged. */
+        @Override
+        public boolean full() {
+            return budget.inFlightRoom(scanning.account()) <= 0;
+        }
     }
 
     private void dispatchIfFull() {
@@ -405,6 +448,45 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
         }
     }
 
+    /**
+     * Worker thread: a batch is decoded. The selector charges what its frames now hold instead of their worst case;
+     * the writer commits it.
+     */
+    private void onDecoded(FrameBatch batch) {
+        decoded.add(batch);
+        execute(this::settleDecoded);
+        writer.submit(batch);
+    }
+
+    private void settleDecoded() {
+        FrameBatch batch;
+        while ((batch = decoded.poll()) != null) {
+            settle(batch);
+        }
+    }
+
+    /**
+     * Selector thread: gives back, frame by frame, what the worst case charged beyond what decoding made. Once
+     * only: the acknowledgement may come first (the writer is quick, the selector's queue long), and settles it
+     * then. A batch whose decoding failed says nothing and stays at its worst case until acknowledged.
+     */
+    private void settle(FrameBatch batch) {
+        if (batch.settled() || batch.frames() == 0 || batch.decodedCost(0) < 0) {
+            return;
+        }
+        batch.settled(true);
+        for (int frame = 0; frame < batch.frames(); frame++) {
+            SensorConnection connection = (SensorConnection) batch.owner(frame);
+            budget.release(connection.account(), charged(batch, frame) - batch.decodedCost(frame));
+        }
+    }
+
+    /** What the selector charged for a frame when it cut it. */
+    private static long charged(FrameBatch batch, int frame) {
+        int length = batch.length(frame);
+        return length < 0 ? Footprint.rejectedValue() : Footprint.value(batch.data()[batch.offset(frame)], length);
+    }
+
     /** Writer thread: a group is committed; the selector thread acknowledges it. */
     private void onCommitted(List<FrameBatch> group) {
         committed.add(group);
@@ -420,6 +502,7 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
         while ((group = committed.poll()) != null) {
             for (FrameBatch batch : group) {
                 fault.at("selector", batch.readings());
+                settle(batch);
                 new Acknowledgement(batch, now).run();
                 budget.release(null, overhead(batch));
                 inFlightBatches--;
@@ -478,9 +561,11 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
                     connection.replies().live(acksRequests.get(nextAcks++).acks());
                 }
                 connection.replies().handled(index);
-                int length = batch.length(frame);
-                budget.release(connection.account(), length < 0 ? Footprint.rejectedValue()
-                        : Footprint.value(batch.data()[batch.offset(frame)], length));
+                budget.release(connection.account(), batch.settled() ? batch.decodedCost(frame)
+                        : charged(batch, frame));
+                if (connection.paused() && budget.resumable(connection.account())) {
+                    resumeReading(connection);
+                }
                 if (connection.closed()) {
                     continue;
                 }

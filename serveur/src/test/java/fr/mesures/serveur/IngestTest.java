@@ -565,4 +565,47 @@ class IngestTest {
                 .isEqualTo(19.5);
         assertThat(server.metric("capteur_temperature_celsius", "capteur_id", "cuisine")).isEqualTo(21.0);
     }
+
+    /**
+     * With a budget far smaller than what the clients send at once, the cut stops mid-read again and again and
+     * the rest waits with its connection: every value must still be read, stored and acknowledged, including those
+     * of clients that wait for their acks before sending more (their sockets have nothing new to say, so the
+     * server must come back to what it kept on its own).
+     */
+    @Test
+    void aSmallBudgetSlowsClientsDownButEveryValueIsStoredAndAcknowledged() throws Exception {
+        Path db = dir.resolve("mesures.db");
+        var settings = ServeurSettings.builder().bind("127.0.0.1").port(0).httpPort(-1).store("sqlite:" + db).build();
+        var serveur = new ServeurTCP(settings, java.time.Clock.systemUTC(),
+                fr.mesures.serveur.storage.SqliteStore.open(db, fr.mesures.serveur.storage.SqliteStore.Options.DEFAULT),
+                fr.mesures.serveur.ingest.InjectedFault.NONE,
+                new fr.mesures.serveur.memory.MemoryBudget(256 * 1024, 1024 * 1024, 64 * 1024));
+        serveur.start();
+        int connections = 20;
+        int perConnection = 5_000;
+        ExecutorService clients = Executors.newFixedThreadPool(connections);
+        try {
+            List<Future<List<Reply>>> replies = new ArrayList<>();
+            for (int c = 0; c < connections; c++) {
+                String id = "petit_" + c;
+                replies.add(clients.submit(() -> {
+                    try (var client = TestClient.connect(serveur.port())) {
+                        var text = new StringBuilder(Reply.ACKS_REQUEST);
+                        for (int i = 0; i < perConnection; i++) {
+                            text.append(reading(id, 20, 1_000 + i));
+                        }
+                        // All of it in one write, then nothing more until the last ack.
+                        return client.send(text.toString()).untilAck(perConnection + 1);
+                    }
+                }));
+            }
+            for (Future<List<Reply>> r : replies) {
+                assertThat(errorsIn(r.get(60, TimeUnit.SECONDS))).isEmpty();
+            }
+        } finally {
+            clients.shutdownNow();
+            serveur.close();
+        }
+        assertThat(Probe.rows(db, "capteur_id LIKE 'petit_%'")).isEqualTo((long) connections * perConnection);
+    }
 }

@@ -3,6 +3,7 @@ package fr.mesures.serveur.ingest;
 import fr.mesures.protocole.ReadingDecoder;
 import fr.mesures.protocole.ReadingRules;
 import fr.mesures.protocole.RejectReason;
+import fr.mesures.serveur.memory.Footprint;
 import fr.mesures.serveur.metrics.IngestMetrics;
 import fr.mesures.serveur.storage.ReadingBlock;
 import java.util.ArrayList;
@@ -112,20 +113,36 @@ public final class DecodeWorkers implements AutoCloseable {
         }
     }
 
+    /**
+     * Decodes every frame of the batch into its readings and rejections, and records what each frame holds once
+     * decoded, so that the selector can charge that instead of the worst case it charged when it cut the frame.
+     */
     static void decode(ReadingDecoder decoder, FrameBatch batch) {
         var sink = new FrameSink(batch, batch.startDecoding());
         List<FrameBatch.FrameError> framing = batch.framingErrors();
+        List<FrameBatch.FrameError> errors = batch.errors();
         int nextFraming = 0;
         // The values' bytes lie end to end in the batch (a rejected frame has none): one parser for them all.
         try (ReadingDecoder.Sequence values = decoder.sequence(batch.data(), 0, batch.dataLength())) {
             for (int frame = 0; frame < batch.frames(); frame++) {
                 int length = batch.length(frame);
                 if (length < 0) {
-                    batch.errors().add(framing.get(nextFraming++));
+                    errors.add(framing.get(nextFraming++));
+                    batch.decodedCost(frame, Footprint.rejectedValue());
                     continue;
                 }
-                sink.frame = frame;
+                int errorsBefore = errors.size();
+                int unreportedBefore = batch.unreported().size();
+                int acksBefore = batch.acksRequests().size();
+                sink.startFrame(frame);
                 values.next(length, sink);
+                long messageBytes = 0;
+                for (int e = errorsBefore; e < errors.size(); e++) {
+                    messageBytes += Footprint.string(errors.get(e).message().length());
+                }
+                batch.decodedCost(frame, Footprint.decoded(batch.data()[batch.offset(frame)], length,
+                        sink.idBytes, errors.size() - errorsBefore, messageBytes,
+                        batch.unreported().size() - unreportedBefore, batch.acksRequests().size() > acksBefore));
             }
         }
     }
@@ -146,10 +163,16 @@ public final class DecodeWorkers implements AutoCloseable {
         private final FrameBatch batch;
         private final ReadingBlock readings;
         int frame;
+        long idBytes;
 
         FrameSink(FrameBatch batch, ReadingBlock readings) {
             this.batch = batch;
             this.readings = readings;
+        }
+
+        void startFrame(int frame) {
+            this.frame = frame;
+            idBytes = 0;
         }
 
         @Override
@@ -160,6 +183,7 @@ public final class DecodeWorkers implements AutoCloseable {
         @Override
         public void reading(int element, String capteurId, double temperature, long timestamp) {
             readings.add(capteurId, temperature, timestamp, frame, element);
+            idBytes += Footprint.string(capteurId.length());
         }
 
         @Override

@@ -13,7 +13,9 @@ import java.util.List;
  *
  * <p>A batch belongs to one thread at a time and changes hands only through thread-safe queues: the selector
  * thread fills the frames; one worker decodes them into {@link #readings()} and {@link #errors()}; the writer
- * commits the readings; the selector thread reads the outcome and acknowledges. Batches are numbered so that the
+ * commits the readings; the selector thread reads the outcome and acknowledges. One exception: once decoded, a
+ * batch is also handed to the selector, which reads what decoding recorded ({@link #decodedCost(int)}, the frames)
+ * and writes {@link #settled} while the writer commits the readings; neither touches what the other does. Batches are numbered so that the
  * writer can commit them in the order the selector cut them, which keeps each connection's values in order.
  *
  * <p>Each frame is one top-level value of one connection: its bytes (or, when the selector already rejected it,
@@ -51,6 +53,10 @@ public final class FrameBatch {
     private final List<Unreported> unreported = new ArrayList<>(0);
     private final long receivedAt;
     private ReadingBlock readings = EMPTY;
+    // What each frame holds once decoded (the worker's), and whether the selector has given back the difference
+    // from what it charged (the selector's): see ServeurTCP.
+    private int[] decodedCosts;
+    private boolean settled;
 
     private static final ReadingBlock EMPTY = new ReadingBlock(0);
 
@@ -113,7 +119,27 @@ public final class FrameBatch {
         }
         readings = new ReadingBlock(capacity);
         readings.receivedAt(receivedAt);
+        decodedCosts = new int[frames];
         return readings;
+    }
+
+    /** What {@code frame} holds once decoded, in bytes ({@code Footprint.decoded}). */
+    public void decodedCost(int frame, long bytes) {
+        decodedCosts[frame] = (int) Math.min(Integer.MAX_VALUE, bytes);
+    }
+
+    /** What {@code frame} holds once decoded, or -1 when decoding did not say (the batch failed, or is not decoded). */
+    public int decodedCost(int frame) {
+        return decodedCosts == null ? -1 : decodedCosts[frame];
+    }
+
+    /** The selector has charged what the frames hold once decoded instead of their worst case. */
+    public boolean settled() {
+        return settled;
+    }
+
+    public void settled(boolean done) {
+        settled = done;
     }
 
     /**
@@ -126,6 +152,8 @@ public final class FrameBatch {
         acksRequests.clear();
         errors.clear();
         unreported.clear();
+        // What the failure left behind is unknown: the frames stay charged at their worst case.
+        decodedCosts = null;
         for (int frame = 0; frame < frames; frame++) {
             errors.add(new FrameError(frame, 0, reason, message));
         }

@@ -29,31 +29,29 @@ public final class Footprint {
     /** A partial value grows in steps of this, so that a value arriving a byte at a time is not copied each time. */
     public static final int CARRY_STEP = 1024;
 
-    /** One frame's slots in a batch's index: offset, length, owner (a compressed reference), value number. */
-    static final int FRAME_INDEX = 4 + 4 + 4 + 8;
+    /**
+     * One frame's slots in a batch's index: offset, length, owner (a compressed reference), value number, and its
+     * cost once decoded.
+     */
+    static final int FRAME_INDEX = 4 + 4 + 4 + 8 + 4;
     /** One row of a {@link fr.mesures.serveur.storage.ReadingBlock}: its seven columns. */
     static final int READING_ROW = 4 + 8 + 8 + 4 + 4 + 1 + 8;
     /** A {@code capteur_id} the decoder had not cached: a String and its bytes. */
     static final int NEW_ID = string(CapteurIds.MAX_LENGTH);
     /** A reading, at worst with an identifier of its own. */
     static final int READING = READING_ROW + NEW_ID;
-    /**
-     * A rejection: its record (32), its slot in the batch's list with room to grow (8), its message (Latin-1,
-     * bounded by {@link SafeText#MAX_MESSAGE_CHARS}).
-     */
-    static final int REJECTION = 32 + 8 + string(SafeText.MAX_MESSAGE_CHARS);
-    /** Every reason of one array value counted without a message: a record and a slot each. */
-    static final int UNREPORTED = RejectReason.values().length * (24 + 8);
+    /** A rejection without its message: its record (32) and its slot in the batch's list, with room to grow (8). */
+    static final int REJECTION_RECORD = 32 + 8;
+    /** A rejection with its message (Latin-1, bounded by {@link SafeText#MAX_MESSAGE_CHARS}). */
+    static final int REJECTION = REJECTION_RECORD + string(SafeText.MAX_MESSAGE_CHARS);
+    /** One reason of an array value counted without a message: a record and a slot. */
+    static final int ONE_UNREPORTED = 24 + 8;
+    /** Every reason of one array value counted without a message. */
+    static final int UNREPORTED = RejectReason.values().length * ONE_UNREPORTED;
     /** An acks request: a record and its slot. */
     static final int ACKS_REQUEST = 16 + 8;
     /** A batch's own objects: the batch, its lists, its reading block's arrays, before any frame. */
     static final int BATCH = 512;
-
-    /**
-     * The most a value can cost per byte of input: {@code {}} (two bytes) makes a frame and a rejection. A read of
-     * {@code n} bytes can add at most {@code n} times this to what is in flight.
-     */
-    public static final int MAX_PER_INPUT_BYTE = (FRAME_INDEX + 2 + READING_ROW + REJECTION + 1) / 2;
 
     private Footprint() {
     }
@@ -77,6 +75,20 @@ public final class Footprint {
             decoded = READING_ROW + Math.max(NEW_ID, Math.max(REJECTION, ACKS_REQUEST));
         }
         return FRAME_INDEX + length + decoded;
+    }
+
+    /**
+     * What a value of {@code length} bytes really holds once decoded (at most {@link #value}, which was charged for
+     * it before): its bytes and index slots, its rows in the reading block, and what decoding made: the
+     * identifiers of its readings ({@code idBytes}, each counted as if it were its own String, since one shared
+     * with the decoder's cache may leave it), its rejections with their messages ({@code messageBytes}: each
+     * message's {@link #string}), reasons counted without a message, an acks request.
+     */
+    public static long decoded(byte first, int length, long idBytes, int rejections, long messageBytes,
+            int unreported, boolean acksRequest) {
+        return FRAME_INDEX + length + (long) Reading.maxReadingsIn(first, length) * READING_ROW + idBytes
+                + (long) rejections * REJECTION_RECORD + messageBytes + (long) unreported * ONE_UNREPORTED
+                + (acksRequest ? ACKS_REQUEST : 0);
     }
 
     /** A value the selector rejected itself (garbage, too large, truncated): an index slot and a rejection. */
@@ -108,7 +120,7 @@ public final class Footprint {
     }
 
     /** A String of {@code chars} Latin-1 characters (one byte each). */
-    static int string(int chars) {
+    public static int string(int chars) {
         return 24 + (int) align(16L + chars);
     }
 

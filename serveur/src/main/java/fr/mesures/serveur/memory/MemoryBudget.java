@@ -8,17 +8,19 @@ package fr.mesures.serveur.memory;
  * <p>Two pools, because what is in them drains differently:
  * <ul>
  *   <li><b>In flight</b>: values between being cut and being acknowledged (their bytes, what decoding makes of
- *       them, rejections and their messages), charged at their worst case ({@link Footprint#value}). The pipeline
- *       drains it by itself. While others have values in flight, one connection may hold at most a quarter of
- *       it; alone, all of it.</li>
- *   <li><b>Held</b>: what only the client can release: its partial value, reply lines it has not read, output the
- *       kernel has not taken. Each connection holds up to {@link Footprint#RESERVE} of its own, so that a pool
+ *       them, rejections and their messages), charged at their worst case ({@link Footprint#value}) when cut, and
+ *       at what decoding really made once a worker has decoded them ({@link Footprint#decoded}). The pipeline
+ *       drains it by itself. A connection alone may use all of it; while n have values in flight, each at most
+ *       {@code 1/(n+1)}.</li>
+ *   <li><b>Held</b>: what only the client can release: its partial value, bytes read and not cut yet, reply lines
+ *       it has not read, output the kernel has not taken. Each connection holds up to {@link Footprint#RESERVE} of its own, so that a pool
  *       emptied by others never stops a well-behaved client; beyond that it draws on the pool, at most an eighth
  *       of it (and always enough for one value of the maximum size).</li>
  * </ul>
- * A connection is read only as much as it may still add to both ({@link #readLimit}), but for one read of
- * {@link #MIN_READ} bytes of the worst input ({@link #MAX_OVERSHOOT}); at zero it is not read, so TCP pushes back on
- * it, and it is read again once both pools are back under half.
+ * A connection with room in flight is read as much as it may hold ({@link #readLimit}); its values are charged as
+ * they are cut, and the cut stops as soon as its room is spent, the bytes not reached held for it until it has
+ * room again. At zero it is not read, so TCP pushes back on it; it is read again once its own values in flight are
+ * back under half its share ({@link #resumable(Account)}), or once a pool is back under half and it may read.
  */
 public final class MemoryBudget {
 
@@ -35,11 +37,6 @@ public final class MemoryBudget {
             return held;
         }
     }
-
-    /** The least a connection with room in flight is read at a time. */
-    public static final int MIN_READ = 16 * 1024;
-    /** How far a read of {@link #MIN_READ} bytes of the worst input can take what is in flight past its limit. */
-    public static final long MAX_OVERSHOOT = (long) MIN_READ * Footprint.MAX_PER_INPUT_BYTE;
 
     private final long inFlightLimit;
     private final long heldLimit;
@@ -66,11 +63,11 @@ public final class MemoryBudget {
     }
 
     /**
-     * The budget for a heap of {@code maxHeapBytes} ({@code Runtime.maxMemory()}): a quarter in flight, a
+     * The budget for a heap of {@code maxHeapBytes} ({@code Runtime.maxMemory()}): an eighth in flight, a
      * sixteenth held; the connections' own cost ({@link #connectionsFor}) takes at most a sixth more.
      */
     public static MemoryBudget forHeap(long maxHeapBytes, int largestValueBytes) {
-        return new MemoryBudget(clamp(maxHeapBytes / 4, 4L << 20, 1L << 30),
+        return new MemoryBudget(clamp(maxHeapBytes / 8, 4L << 20, 1L << 30),
                 clamp(maxHeapBytes / 16, 1L << 20, 256L << 20), largestValueBytes);
     }
 
@@ -152,28 +149,37 @@ public final class MemoryBudget {
     }
 
     /**
-     * How many bytes may be read from the connection now: 0 when it has no room in flight (do not read it);
-     * otherwise as many as its room can take at the worst cost an input byte can have
-     * ({@link Footprint#MAX_PER_INPUT_BYTE}), but at least {@link #MIN_READ}, and never more than the scanner may
-     * have to keep of them ({@code scannable}: its {@code maxScan} for this connection's {@link #holdRoom}).
-     *
-     * <p>Reading at least {@link #MIN_READ} lets a connection whose room is small still read in useful amounts
-     * (a normal reading costs a twentieth of the worst case per byte): 100 connections sharing the budget each read
-     * 1.7 KiB at a time otherwise, and the server stored three times fewer readings a second. The price is that
-     * what is in flight may pass the limit by one such read at its worst, {@link #MAX_OVERSHOOT}: the selector
-     * checks the room before each read, with every earlier read of the round counted.
+     * How many bytes may be read from the connection now: none when it has no room in flight; otherwise as many as
+     * it may still hold, since every byte read may stay with it (a partial value, or bytes the scan could not
+     * reach before the connection's room ran out), and no more than the scanner may keep ({@code scannable}: its
+     * {@code maxScan} for this connection's {@link #holdRoom}). What is in flight is checked after each value
+     * instead, and the scan stops there: it may pass the limit by one value.
      */
     public long readLimit(Account account, long scannable) {
-        long room = inFlightRoom(account);
-        if (room <= 0) {
+        if (inFlightRoom(account) <= 0) {
             return 0;
         }
-        return Math.min(scannable, Math.max(room / Footprint.MAX_PER_INPUT_BYTE, MIN_READ));
+        return Math.min(scannable, holdRoom(account));
     }
 
-    /** True when connections stopped for lack of room may be read again: both pools are back under half. */
+    /**
+     * True when a connection stopped at its own share in flight may be read again: what it has in flight is back
+     * under half its share (and the pool has room for what it holds). Without it, a connection whose values were
+     * all acknowledged would wait for everyone else's to drain.
+     */
+    public boolean resumable(Account account) {
+        int sharing = accountsInFlight + (account.inFlight > 0 ? 0 : 1);
+        long share = sharing > 1 ? inFlightLimit / (sharing + 1) : inFlightLimit;
+        return account.inFlight <= share / 2 && inFlight < inFlightLimit && holdRoom(account) > 0;
+    }
+
+    /**
+     * True when connections stopped for lack of room may have some again: one of the pools is back under half
+     * (each is then asked whether it may read, {@link #readLimit}; the half keeps that from being asked at every
+     * acknowledgement while a pool stays full).
+     */
     public boolean resumable() {
-        return inFlight < inFlightLimit / 2 && heldPool < heldLimit / 2;
+        return inFlight < inFlightLimit / 2 || heldPool < heldLimit / 2;
     }
 
     private static long overReserve(long held) {

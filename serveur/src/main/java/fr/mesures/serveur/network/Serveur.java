@@ -13,6 +13,7 @@ import java.nio.channels.SocketChannel;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Queue;
@@ -127,6 +128,14 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
      * read until {@link #resumeReading()}.
      */
     protected abstract long readLimit(C connection);
+
+    /**
+     * A paused connection is about to be read again: the place to finish what it left (bytes read and not handled
+     * yet). False keeps it paused.
+     */
+    protected boolean onResume(C connection) {
+        return true;
+    }
 
     /** A flush of the connection's output ended (written, or kept for later); what it holds may have changed. */
     protected void onFlushed(C connection) {
@@ -265,21 +274,47 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
     }
 
     /**
-     * Starts reading again the connections paused while {@link #acceptingInput} was false; one that is still
-     * over its limit is paused again at its next read.
+     * Starts reading again the connections paused while {@link #readLimit} was 0, those that {@link #onResume} lets
+     * go; one that is still over its limit is paused again at its next read.
      */
     protected final void resumeReading() {
         if (paused.isEmpty() || drainDeadlineNanos >= 0) {
             return;
         }
         long now = System.nanoTime();
-        for (C c : paused) {
-            if (!c.closed() && !c.inputEnded()) {
+        for (Iterator<C> it = paused.iterator(); it.hasNext(); ) {
+            C c = it.next();
+            if (c.closed() || c.inputEnded()) {
+                it.remove();
+            } else if (onResume(c)) {
+                it.remove();
                 c.resume(now);
             }
         }
-        paused.clear();
-        pausedConnections = 0;
+        pausedConnections = paused.size();
+    }
+
+    /**
+     * Stops reading a connection until {@link #resumeReading}: for one that has work left that is not waiting on
+     * its socket (it would otherwise only be paused at its next read, which may never come).
+     */
+    protected final void pauseReading(C connection) {
+        if (!connection.paused() && !connection.closed()) {
+            connection.pause();
+            paused.add(connection);
+            pausedConnections = paused.size();
+        }
+    }
+
+    /** The same for one connection. */
+    protected final void resumeReading(C connection) {
+        if (drainDeadlineNanos < 0 && paused.contains(connection) && onResume(connection)) {
+            paused.remove(connection);
+            pausedConnections = paused.size();
+            if (!connection.closed() && !connection.inputEnded()) {
+                connection.resume(System.nanoTime());
+            }
+        }
     }
 
     protected final boolean hasPausedConnections() {
@@ -409,11 +444,7 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
     private void read(C c) {
         long limit = drainDeadlineNanos >= 0 ? 0 : readLimit(c);
         if (limit <= 0) {
-            if (!c.paused()) {
-                c.pause();
-                paused.add(c);
-                pausedConnections = paused.size();
-            }
+            pauseReading(c);
             return;
         }
         readBuffer.clear();

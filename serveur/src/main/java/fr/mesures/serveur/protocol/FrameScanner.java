@@ -28,6 +28,11 @@ public final class FrameScanner {
 
         /** A value that could not be cut (garbage, too large, unterminated string, truncated). */
         void rejected(RejectReason reason, String message);
+
+        /** Asked after each value or rejection: true stops the scan there, for the caller to resume it later. */
+        default boolean full() {
+            return false;
+        }
     }
 
     private enum State { BETWEEN, GARBAGE, VALUE, STRING, ESCAPE }
@@ -51,8 +56,13 @@ public final class FrameScanner {
         this.maxCarry = steps(maxValueBytes);
     }
 
-    /** Scans {@code data[from, to)}, reporting every value that completes in it. */
-    public void scan(byte[] data, int from, int to, Sink sink) {
+    /**
+     * Scans {@code data[from, to)}, reporting every value that completes in it, until the sink is {@link Sink#full}.
+     *
+     * @return where the scan stopped: {@code to} when every byte was scanned; otherwise the bytes from there on
+     *         are still to be scanned, by a later call, before anything that follows them
+     */
+    public int scan(byte[] data, int from, int to, Sink sink) {
         int i = from;
         if (atStart) {
             i = skipByteOrderMark(data, i, to);
@@ -77,6 +87,9 @@ public final class FrameScanner {
                         sink.rejected(RejectReason.GARBAGE, "garbage: " + describe(b)
                                 + " cannot start a value (a value starts with '{' or '['); skipped to the end of the line");
                         state = State.GARBAGE;
+                        if (sink.full()) {
+                            return i;
+                        }
                     }
                 }
                 case GARBAGE -> {
@@ -99,6 +112,9 @@ public final class FrameScanner {
                         } else if ((b == '}' || b == ']') && --depth == 0) {
                             endValue(data, valueStart, i, sink);
                             valueStart = -1;
+                            if (sink.full()) {
+                                return i;
+                            }
                             break;
                         }
                     }
@@ -115,6 +131,9 @@ public final class FrameScanner {
                         } else if (b == '\n') {
                             brokenString(sink);
                             valueStart = -1;
+                            if (sink.full()) {
+                                return i;
+                            }
                             break;
                         }
                     }
@@ -124,6 +143,9 @@ public final class FrameScanner {
                     if (data[i++] == '\n') {
                         brokenString(sink);
                         valueStart = -1;
+                        if (sink.full()) {
+                            return i;
+                        }
                     } else {
                         state = State.STRING;
                     }
@@ -133,6 +155,7 @@ public final class FrameScanner {
         if (valueStart >= 0 && state != State.BETWEEN && state != State.GARBAGE) {
             keepPartial(data, valueStart, to, sink);
         }
+        return to;
     }
 
     /** The stream ended: a value in progress is truncated. */
