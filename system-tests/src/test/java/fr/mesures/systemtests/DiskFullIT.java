@@ -34,8 +34,8 @@ class DiskFullIT {
 
     private static final int CONNECTIONS = 10;
     /**
-     * About 14 MB of JSON, 200,000 readings: more than the server's in-flight budget with -Xmx128m holds (32 MiB at
-     * about 470 bytes charged a reading), so it must push back.
+     * About 14 MB of JSON, 200,000 readings: more than the server's in-flight budget with -Xmx128m holds (16 MiB at
+     * about 200 bytes a decoded reading), so it must push back.
      */
     private static final int READINGS_PER_CONNECTION = 20_000;
 

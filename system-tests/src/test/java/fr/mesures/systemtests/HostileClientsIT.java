@@ -45,7 +45,7 @@ class HostileClientsIT {
     /** Generous: the machine is shared, and a 1 GB stream costs the selector thread real work. */
     private static final long MIN_P99_BOUND_MICROS = 1_000_000;
     /**
-     * A client sending as fast as it can shares the server's one in-flight budget (32 MiB with -Xmx128m, of which
+     * A client sending as fast as it can shares the server's one in-flight budget (16 MiB with -Xmx128m, of which
      * it may hold 1/(n+1) while n connections have values in flight), so everyone else's acks wait behind its
      * share.
      */
