@@ -18,6 +18,9 @@ final class SensorConnection extends Connection {
     private final Replies replies = new Replies();
     private final MemoryBudget.Account account = new MemoryBudget.Account();
     private long values;
+    // What its input has been costing in flight, per byte scanned (the last scan's): how much of its room a read
+    // may fill. Starts at 1 (the least any input costs) so that a connection reads generously until it shows.
+    private long costPerByte = 1;
     private long partialSinceNanos = -1;
     // Bytes read but not scanned yet: the scan stopped when the connection's room in flight ran out.
     private byte[] unscanned = NOTHING;
@@ -39,6 +42,17 @@ final class SensorConnection extends Connection {
 
     MemoryBudget.Account account() {
         return account;
+    }
+
+    long costPerByte() {
+        return costPerByte;
+    }
+
+    /** A scan of {@code bytes} charged {@code charged} in flight. */
+    void scanned(long bytes, long charged) {
+        if (bytes > 0) {
+            costPerByte = Math.max(1, (charged + bytes - 1) / bytes);
+        }
     }
 
     /** Numbers the next value of this connection, from 1. */

@@ -78,6 +78,8 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
     private final DecodeWorkers workers;
     private final StoreWriter writer;
     private final Queue<FrameBatch> decoded = new ConcurrentLinkedQueue<>();
+    // Selector thread: connections an acknowledgement made room for, resumed once it is done.
+    private final java.util.Set<SensorConnection> toResume = new java.util.LinkedHashSet<>();
     private final Queue<List<FrameBatch>> committed = new ConcurrentLinkedQueue<>();
     private final FrameScanner.Sink framing = new Framing();
     private final WarningBudget rejections = new WarningBudget(log, "rejected values", 10, 10_000_000_000L);
@@ -261,13 +263,16 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
     private void scan(SensorConnection connection, byte[] data, int length) {
         scanning = connection;
         scanningNanos = System.nanoTime();
+        long before = connection.account().inFlight();
         int scanned = connection.scanner().scan(data, 0, length, framing);
+        connection.scanned(scanned, connection.account().inFlight() - before);
         scanning = null;
         connection.unscanned(data, scanned, length);
         connection.partialValue(connection.scanner().bufferedBytes() > 0, scanningNanos);
         updateHeld(connection);
         if (scanned < length) {
             // Its socket may have nothing more to say until it hears back: resuming must not wait for it.
+            budget.waiting(connection.account(), true);
             pauseReading(connection);
         }
     }
@@ -282,7 +287,11 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
         if (left.length > 0 && budget.inFlightRoom(connection.account()) > 0) {
             scan(connection, left, left.length);
         }
-        return readLimit(connection) > 0;
+        if (readLimit(connection) > 0) {
+            budget.waiting(connection.account(), false);
+            return true;
+        }
+        return false;
     }
 
     @Override
@@ -303,7 +312,13 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
             return 0;
         }
         MemoryBudget.Account account = connection.account();
-        return budget.readLimit(account, connection.scanner().maxScan(budget.holdRoom(account)));
+        long limit = budget.readLimit(account, connection.scanner().maxScan(budget.holdRoom(account)),
+                connection.costPerByte());
+        if (limit == 0) {
+            // Stopped for lack of room: it counts among those sharing the budget until it is read again.
+            budget.waiting(account, true);
+        }
+        return limit;
     }
 
     /**
@@ -349,6 +364,7 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
     protected void onClosed(SensorConnection connection) {
         // Its values in flight stay charged until their acknowledgement comes back (and finds it closed).
         budget.hold(connection.account(), 0);
+        budget.waiting(connection.account(), false);
         maybeResume();
     }
 
@@ -500,6 +516,10 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
         refusals.roll(now);
         List<FrameBatch> group;
         while ((group = committed.poll()) != null) {
+            // Every batch of the group went into that queue before the writer had it: emptying it now keeps it
+            // from holding batches acknowledged below, which nothing would count any more (it once held 73
+            // acknowledged batches of 8,192 garbage lines, 125 MB, against a budget of 16 MiB).
+            settleDecoded();
             for (FrameBatch batch : group) {
                 fault.at("selector", batch.readings());
                 settle(batch);
@@ -510,6 +530,14 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
             }
         }
         inFlightSeen = budget.inFlight();
+        // Resumed only now, not as each ack frees its connection: resuming cuts what it kept, which makes work that
+        // comes back as acks, and this loop would never end, holding the selector away from every other socket.
+        for (SensorConnection connection : toResume) {
+            if (connection.paused() && budget.resumable(connection.account())) {
+                resumeReading(connection);
+            }
+        }
+        toResume.clear();
         maybeResume();
     }
 
@@ -544,7 +572,7 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
                 long index = batch.valueIndex(frame);
                 while (nextError < errors.size() && errors.get(nextError).frame() == frame) {
                     FrameBatch.FrameError error = errors.get(nextError++);
-                    tell(connection, Reply.Error.ofValue(index, error.element(), error.reason(), error.message()));
+                    tell(connection, index, error.element(), error.reason(), error.message());
                 }
                 while (nextUnreported < unreported.size() && unreported.get(nextUnreported).frame() == frame) {
                     int count = unreported.get(nextUnreported++).count();
@@ -553,7 +581,8 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
                 }
                 while (nextRow < readings.size() && readings.frame(nextRow) == frame) {
                     if (readings.outcome(nextRow) == ReadingBlock.Outcome.CONFLICT) {
-                        tell(connection, conflict(index, nextRow));
+                        tell(connection, index, readings.element(nextRow), RejectReason.CONFLICT,
+                                conflict(nextRow));
                     }
                     nextRow++;
                 }
@@ -564,7 +593,7 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
                 budget.release(connection.account(), batch.settled() ? batch.decodedCost(frame)
                         : charged(batch, frame));
                 if (connection.paused() && budget.resumable(connection.account())) {
-                    resumeReading(connection);
+                    toResume.add(connection);
                 }
                 if (connection.closed()) {
                     continue;
@@ -577,34 +606,34 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
             }
         }
 
-        private Reply.Error conflict(long index, int row) {
-            return Reply.Error.ofValue(index, readings.element(row), RejectReason.CONFLICT,
-                    readings.capteurId(row) + " already has a reading at " + Timestamps.formatIso(
-                            readings.timestamp(row)) + " of " + readings.storedTemperature(row)
-                            + " °C, which is kept; this one, of " + readings.temperature(row)
-                            + " °C, was not stored");
+        private String conflict(int row) {
+            return readings.capteurId(row) + " already has a reading at " + Timestamps.formatIso(
+                    readings.timestamp(row)) + " of " + readings.storedTemperature(row)
+                    + " °C, which is kept; this one, of " + readings.temperature(row) + " °C, was not stored";
         }
 
         /** Queues the line if the connection may hold it, or counts it as dropped; logs it, within a budget. */
-        private void tell(SensorConnection connection, Reply.Error error) {
+        private void tell(SensorConnection connection, long index, int element, RejectReason reason,
+                String message) {
             if (rejections.allow(now)) {
-                log.warn("{}: value {} rejected ({}): {}", connection, error.index(), error.reason(),
-                        error.message());
+                log.warn("{}: value {} rejected ({}): {}", connection, index, reason.label(), message);
             }
             if (connection.closed()) {
                 return;
             }
-            byte[] line = Replies.line(error);
-            boolean kept;
-            if (Footprint.line(line.length) <= budget.holdRoom(connection.account())) {
-                kept = connection.replies().error(line);
-            } else {
-                kept = false;
+            // The line is built only when it can be kept: a client that does not read gets millions of them, and
+            // building each to drop it took most of the selector's time.
+            if (connection.replies().errorsFull()) {
                 connection.replies().dropped(1);
+                metrics.repliesDropped(1);
+                return;
             }
-            if (kept) {
+            byte[] line = Replies.line(Reply.Error.ofValue(index, element, reason, message));
+            if (Footprint.line(line.length) <= budget.holdRoom(connection.account())) {
+                connection.replies().error(line);
                 updateHeld(connection);
             } else {
+                connection.replies().dropped(1);
                 metrics.repliesDropped(1);
             }
         }

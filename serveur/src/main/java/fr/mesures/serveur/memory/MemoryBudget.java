@@ -28,6 +28,7 @@ public final class MemoryBudget {
     public static final class Account {
         private long inFlight;
         private long held;
+        private boolean waiting;
 
         public long inFlight() {
             return inFlight;
@@ -38,6 +39,12 @@ public final class MemoryBudget {
         }
     }
 
+    /**
+     * The least a connection with room is read: reads much smaller than this cost throughput (at 100 connections,
+     * commits that touch more sensors' pages), and what it may leave unscanned is small beside the pool.
+     */
+    public static final int MIN_READ = 64 * 1024;
+
     private final long inFlightLimit;
     private final long heldLimit;
     private final long heldPerConnection;
@@ -45,6 +52,8 @@ public final class MemoryBudget {
     private long inFlight;
     private long heldPool;
     private int accountsInFlight;
+    // Connections stopped for lack of room with nothing in flight: they want their share too (see inFlightRoom).
+    private int waitingIdle;
 
     /**
      * @param inFlightLimit     bytes in flight at most
@@ -102,6 +111,9 @@ public final class MemoryBudget {
         if (account != null) {
             if (account.inFlight == 0 && bytes > 0) {
                 accountsInFlight++;
+                if (account.waiting) {
+                    waitingIdle--;
+                }
             }
             account.inFlight += bytes;
         }
@@ -114,6 +126,9 @@ public final class MemoryBudget {
             account.inFlight -= bytes;
             if (account.inFlight == 0 && bytes > 0) {
                 accountsInFlight--;
+                if (account.waiting) {
+                    waitingIdle++;
+                }
             }
         }
     }
@@ -127,18 +142,34 @@ public final class MemoryBudget {
     // ------------------------------------------------------------------------------------------ decisions
 
     /**
-     * How much more the connection may add in flight: up to the limit, and, while n connections have values in
-     * flight (counting this one), up to {@code 1/(n+1)} of it. So n connections together never fill the budget: a
-     * newcomer always finds room, and a well-behaved client beside floods is read at once instead of waiting for
-     * them to drain.
+     * How much more the connection may add in flight: up to the limit, and, while n connections share it (counting
+     * this one), up to {@code 1/(n+1)} of it. So n connections together never fill it: a newcomer always finds
+     * room, and a well-behaved client beside floods is read at once instead of waiting for them to drain. Sharing
+     * are those with values in flight and those {@link #waiting} for room: otherwise, at a moment when every value
+     * had been acknowledged, the first connection read again would count itself alone and take everything.
      */
     public long inFlightRoom(Account account) {
         long room = inFlightLimit - inFlight;
-        int sharing = accountsInFlight + (account.inFlight > 0 ? 0 : 1);
+        int sharing = sharing(account);
         if (sharing > 1) {
             room = Math.min(room, inFlightLimit / (sharing + 1) - account.inFlight);
         }
         return Math.max(0, room);
+    }
+
+    /** Connections sharing the budget, this one included: with values in flight, or waiting for room. */
+    private int sharing(Account account) {
+        return accountsInFlight + waitingIdle + (account.inFlight > 0 || account.waiting ? 0 : 1);
+    }
+
+    /** The connection is stopped for lack of room (true), or read again or closed (false). */
+    public void waiting(Account account, boolean stopped) {
+        if (account.waiting != stopped) {
+            account.waiting = stopped;
+            if (account.inFlight == 0) {
+                waitingIdle += stopped ? 1 : -1;
+            }
+        }
     }
 
     /** How many more bytes the connection may come to hold: what is left of its reserve, then of its pool share. */
@@ -149,17 +180,21 @@ public final class MemoryBudget {
     }
 
     /**
-     * How many bytes may be read from the connection now: none when it has no room in flight; otherwise as many as
-     * it may still hold, since every byte read may stay with it (a partial value, or bytes the scan could not
-     * reach before the connection's room ran out), and no more than the scanner may keep ({@code scannable}: its
-     * {@code maxScan} for this connection's {@link #holdRoom}). What is in flight is checked after each value
-     * instead, and the scan stops there: it may pass the limit by one value.
+     * How many bytes may be read from the connection now: none when it has no room in flight; otherwise what its
+     * room can take at what its input has been costing ({@code costPerByte}: charged in flight per byte scanned,
+     * lately), since bytes read beyond that wait unscanned, held for the connection, while its client, its window
+     * opened, sends more; never more than it may still hold (every byte read may stay with it), nor than the
+     * scanner may keep ({@code scannable}: its {@code maxScan} for this connection's {@link #holdRoom}); and at
+     * least {@link #MIN_READ}. What is in flight is checked after each value instead, and the scan stops there: it
+     * may pass the limit by one value.
      */
-    public long readLimit(Account account, long scannable) {
-        if (inFlightRoom(account) <= 0) {
+    public long readLimit(Account account, long scannable, long costPerByte) {
+        long room = inFlightRoom(account);
+        if (room <= 0) {
             return 0;
         }
-        return Math.min(scannable, holdRoom(account));
+        long worth = Math.max(MIN_READ, room / Math.max(1, costPerByte));
+        return Math.min(Math.min(scannable, holdRoom(account)), worth);
     }
 
     /**
@@ -168,7 +203,7 @@ public final class MemoryBudget {
      * all acknowledged would wait for everyone else's to drain.
      */
     public boolean resumable(Account account) {
-        int sharing = accountsInFlight + (account.inFlight > 0 ? 0 : 1);
+        int sharing = sharing(account);
         long share = sharing > 1 ? inFlightLimit / (sharing + 1) : inFlightLimit;
         return account.inFlight <= share / 2 && inFlight < inFlightLimit && holdRoom(account) > 0;
     }

@@ -68,6 +68,7 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
     private final Set<C> connections = new HashSet<>();
     private final Set<C> paused = new LinkedHashSet<>();
     private final ArrayDeque<C> flushQueue = new ArrayDeque<>();
+    private final List<Runnable> roundTasks = new ArrayList<>();
     private final byte[] readBytes = new byte[READ_BUFFER_BYTES];
     private final ByteBuffer readBuffer = ByteBuffer.wrap(readBytes);
     private final ByteBuffer writeBuffer = ByteBuffer.allocate(WRITE_BUFFER_BYTES);
@@ -380,15 +381,25 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs the tasks queued when the round began, not those they cause: a task may make work that comes back as
+     * another task (an acknowledgement frees room, the room lets a connection's kept bytes be cut, the cut values
+     * come back acknowledged), and running those too kept the selector in here for the whole of a flood, writing
+     * no reply and reading no other socket.
+     */
     private void runTasks() {
         Runnable task;
         while ((task = tasks.poll()) != null) {
+            roundTasks.add(task);
+        }
+        for (Runnable t : roundTasks) {
             try {
-                task.run();
+                t.run();
             } catch (RuntimeException e) {
                 log.error("selector task failed", e);
             }
         }
+        roundTasks.clear();
     }
 
     private void acceptAll() {

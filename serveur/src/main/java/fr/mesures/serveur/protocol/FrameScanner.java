@@ -228,12 +228,13 @@ public final class FrameScanner {
         resetCarry();
     }
 
-    /** The value is over: a connection keeps an array its reserve pays for, a larger one goes back at once. */
+    /**
+     * The value is over: its array goes back at once. Values usually arrive whole in one read and need none; a
+     * kept array would take an idle connection's reserve, and leave it no room to read when the pool is full.
+     */
     private void resetCarry() {
         carryLength = 0;
-        if (carry.length > Footprint.CARRY_STEP) {
-            carry = NO_CARRY;
-        }
+        carry = NO_CARRY;
     }
 
     /** The chunk ended inside a value: keep its bytes, unless the value is already too large. */

@@ -66,6 +66,11 @@ public final class Replies {
         return true;
     }
 
+    /** True when {@link #MAX_ERROR_LINES} are waiting: another would be dropped. */
+    public boolean errorsFull() {
+        return errors != null && errors.size() >= MAX_ERROR_LINES;
+    }
+
     /** {@code lines} error lines were left out; the client is told how many. */
     public void dropped(long lines) {
         dropped += lines;

@@ -53,6 +53,28 @@ class MemoryBudgetTest {
         assertThat(budget.inFlightRoom(alone)).isEqualTo(32 * MIB);
     }
 
+    /**
+     * At a moment when every value is acknowledged, connections stopped for lack of room are read again one after
+     * the other: the first must not count itself alone and take everything, or a well-behaved client read after
+     * the floods finds no room at all.
+     */
+    @Test
+    void connectionsWaitingForRoomShareItWhenTheyAreReadAgainOneByOne() {
+        var floods = new MemoryBudget.Account[8];
+        for (int i = 0; i < floods.length; i++) {
+            floods[i] = new MemoryBudget.Account();
+            budget.waiting(floods[i], true);
+        }
+        var probe = new MemoryBudget.Account();
+        budget.waiting(probe, true);
+        for (MemoryBudget.Account flood : floods) {
+            budget.waiting(flood, false);
+            budget.charge(flood, budget.inFlightRoom(flood));
+        }
+        assertThat(budget.inFlightRoom(probe)).as("room left for the last one read again")
+                .isGreaterThanOrEqualTo(32 * MIB / 10);
+    }
+
     @Test
     void floodsAtTheirShareAlwaysLeaveRoomForANewcomer() {
         var floods = new MemoryBudget.Account[4];
@@ -104,12 +126,23 @@ class MemoryBudgetTest {
     @Test
     void noReadAtAllWithoutRoomInFlightAndNeverMoreThanTheConnectionMayHold() {
         var account = new MemoryBudget.Account();
-        assertThat(budget.readLimit(account, 0)).as("nothing the scanner may keep").isZero();
-        assertThat(budget.readLimit(account, Long.MAX_VALUE)).as("what it may hold: its reserve and its share")
+        assertThat(budget.readLimit(account, 0, 1)).as("nothing the scanner may keep").isZero();
+        assertThat(budget.readLimit(account, Long.MAX_VALUE, 1)).as("what it may hold: its reserve and its share")
                 .isEqualTo(budget.holdRoom(account)).isGreaterThan(256 * 1024);
         budget.charge(account, 32 * MIB);
-        assertThat(budget.readLimit(account, Long.MAX_VALUE)).as("no room in flight").isZero();
+        assertThat(budget.readLimit(account, Long.MAX_VALUE, 1)).as("no room in flight").isZero();
         budget.release(account, 32 * MIB);
+    }
+
+    /** Bytes read beyond what the room can take would wait unscanned, filling the pool others need to read. */
+    @Test
+    void aConnectionWhoseInputIsExpensiveIsReadInSmallAmounts() {
+        var account = new MemoryBudget.Account();
+        budget.charge(account, 32 * MIB - 1024 * 1024);
+        assertThat(budget.readLimit(account, Long.MAX_VALUE, 2)).as("cheap values").isEqualTo(512 * 1024);
+        assertThat(budget.readLimit(account, Long.MAX_VALUE, 6)).as("readings").isEqualTo(1024 * 1024 / 6);
+        assertThat(budget.readLimit(account, Long.MAX_VALUE, 198)).as("{} {} {}: at least MIN_READ")
+                .isEqualTo(MemoryBudget.MIN_READ);
     }
 
     @Test
