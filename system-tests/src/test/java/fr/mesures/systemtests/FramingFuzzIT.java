@@ -149,10 +149,12 @@ class FramingFuzzIT {
         Map<FuzzStream.Key, Double> must = new HashMap<>();
         Set<FuzzStream.Key> maybe = new HashSet<>();
         Set<String> maybeIds = new HashSet<>();
+        Set<Long> maybeTimestamps = new HashSet<>();
         for (FuzzStream s : streams) {
             must.putAll(s.must);
             maybe.addAll(s.maybe);
             maybeIds.addAll(s.maybeIds);
+            maybeTimestamps.addAll(s.maybeTimestamps);
         }
         Set<FuzzStream.Key> stored = new HashSet<>();
         List<String> strangers = new ArrayList<>();
@@ -164,7 +166,8 @@ class FramingFuzzIT {
                 if (temperature != row.temperature()) {
                     strangers.add(row + " stored with another temperature than sent (" + temperature + ")");
                 }
-            } else if (!maybe.contains(key) && !(maybeIds.contains(row.capteurId()) && valid(row))) {
+            } else if (!maybe.contains(key) && !((maybeIds.contains(row.capteurId())
+                    || maybeTimestamps.contains(row.timestamp())) && valid(row))) {
                 strangers.add(row + " was never a valid reading of any stream");
             }
         }

@@ -21,8 +21,9 @@ import java.util.Set;
  * <p>Every reading has a key of its own. A valid reading whose value starts between values (per
  * {@link FramingModel}) and ends there is <em>intact</em>: the server must store it ({@link #must}). A valid
  * reading anywhere else (after an unclosed bracket, inside a truncated value) is {@link #maybe}. Mutated
- * readings may turn into other valid readings under their own identifier ({@link #maybeIds}). Nothing else may
- * ever be stored.
+ * readings may turn into other valid readings under their own identifier ({@link #maybeIds}) or, when the
+ * mutation reshapes the identifier itself (a quote and a letter replaced by a newline and a quote still make a
+ * string), under their own timestamp ({@link #maybeTimestamps}). Nothing else may ever be stored.
  */
 public final class FuzzStream {
 
@@ -38,6 +39,8 @@ public final class FuzzStream {
     public final Map<Key, Double> must = new HashMap<>();
     public final Set<Key> maybe = new HashSet<>();
     public final Set<String> maybeIds = new HashSet<>();
+    /** Timestamps of mutated readings: no other value carries them, so a valid row with one came from there. */
+    public final Set<Long> maybeTimestamps = new HashSet<>();
     /** Value numbers (from 1) of intact readings and batches: no error line may name them. */
     public final Set<Long> intactValues = new HashSet<>();
     public final List<String> segments = new ArrayList<>();
@@ -264,6 +267,7 @@ public final class FuzzStream {
         }
         maybe.add(r.key());
         maybeIds.add(r.key().capteurId());
+        maybeTimestamps.add(r.key().timestamp());
         append("mutated", bytes);
     }
 
