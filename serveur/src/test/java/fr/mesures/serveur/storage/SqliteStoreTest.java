@@ -1,5 +1,7 @@
 package fr.mesures.serveur.storage;
 
+import static fr.mesures.serveur.storage.Blocks.block;
+import static fr.mesures.serveur.storage.Blocks.outcomes;
 import static fr.mesures.serveur.storage.ReadingBlock.Outcome.CONFLICT;
 import static fr.mesures.serveur.storage.ReadingBlock.Outcome.DUPLICATE;
 import static fr.mesures.serveur.storage.ReadingBlock.Outcome.PENDING;
@@ -18,24 +20,6 @@ class SqliteStoreTest {
 
     @TempDir
     Path dir;
-
-    private static ReadingBlock block(long receivedAt, Object... idTemperatureTimestamp) {
-        var block = new ReadingBlock(idTemperatureTimestamp.length / 3);
-        block.receivedAt(receivedAt);
-        for (int i = 0; i < idTemperatureTimestamp.length; i += 3) {
-            block.add((String) idTemperatureTimestamp[i], ((Number) idTemperatureTimestamp[i + 1]).doubleValue(),
-                    ((Number) idTemperatureTimestamp[i + 2]).longValue());
-        }
-        return block;
-    }
-
-    private static List<ReadingBlock.Outcome> outcomes(ReadingBlock block) {
-        var outcomes = new ArrayList<ReadingBlock.Outcome>();
-        for (int i = 0; i < block.size(); i++) {
-            outcomes.add(block.outcome(i));
-        }
-        return outcomes;
-    }
 
     /** Every row as "sensor@timestamp=temperature", in key order. */
     private static List<String> rows(Path db) throws Exception {
