@@ -67,10 +67,10 @@ final class SensorConnection extends Connection {
 
     /**
      * What this connection holds that only its client can release: partial value, bytes read and not scanned yet,
-     * reply lines, unwritten output.
+     * reply lines, unwritten output, TLS records partly received or not sent yet.
      */
     long heldBytes() {
-        return scanner.carryFootprint() + unscanned.length + replies.footprint() + unwrittenBytes();
+        return scanner.carryFootprint() + unscanned.length + replies.footprint() + unwrittenBytes() + tlsBufferBytes();
     }
 
     /** Bytes read and not scanned yet, to be scanned before anything read after them. */

@@ -2,6 +2,7 @@ package fr.mesures.serveur;
 
 import fr.mesures.protocole.ReadingRules;
 import fr.mesures.serveur.network.ListenSettings;
+import fr.mesures.serveur.network.TlsListen;
 import fr.mesures.serveur.storage.SqliteStore;
 import fr.mesures.serveur.storage.StoreSpec;
 import java.time.Duration;
@@ -68,6 +69,7 @@ public record ServeurSettings(
         private int backlog = ListenSettings.DEFAULT_BACKLOG;
         private int maxConnections = ListenSettings.DEFAULT_MAX_CONNECTIONS;
         private Duration idleTimeout = ListenSettings.DEFAULT_IDLE_TIMEOUT;
+        private TlsListen tls;
         private int httpPort = DEFAULT_HTTP_PORT;
         private StoreSpec store = StoreSpec.parse(DEFAULT_STORE);
         private SqliteStore.Options sqlite = SqliteStore.Options.DEFAULT;
@@ -103,6 +105,12 @@ public record ServeurSettings(
 
         public Builder idleTimeout(Duration idleTimeout) {
             this.idleTimeout = idleTimeout;
+            return this;
+        }
+
+        /** The TLS listener, or null (the default) for none. */
+        public Builder tls(TlsListen tls) {
+            this.tls = tls;
             return this;
         }
 
@@ -157,7 +165,7 @@ public record ServeurSettings(
         }
 
         public ServeurSettings build() {
-            return new ServeurSettings(new ListenSettings(bind, port, backlog, maxConnections, idleTimeout),
+            return new ServeurSettings(new ListenSettings(bind, port, backlog, maxConnections, idleTimeout, tls),
                     httpPort, store, sqlite, maxMessageBytes, workers, maxBatchRows, new ReadingRules(maxTemperature, maxClockSkew),
                     maxSensorGauges);
         }

@@ -3,6 +3,7 @@ package fr.mesures.serveur;
 import fr.mesures.protocole.ConnectionReason;
 import fr.mesures.protocole.RejectReason;
 import fr.mesures.protocole.Reply;
+import fr.mesures.protocole.SafeText;
 import fr.mesures.protocole.Timestamps;
 import fr.mesures.serveur.ingest.DecodeWorkers;
 import fr.mesures.serveur.ingest.FailFast;
@@ -84,6 +85,8 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
     private final FrameScanner.Sink framing = new Framing();
     private final WarningBudget rejections = new WarningBudget(log, "rejected values", 10, 10_000_000_000L);
     private final WarningBudget refusals = new WarningBudget(log, "refused connections", 10, 10_000_000_000L);
+    private final WarningBudget handshakeFailures = new WarningBudget(log, "failed TLS handshakes", 10,
+            10_000_000_000L);
     private final AtomicBoolean closed = new AtomicBoolean();
     private HttpEndpoint http;
 
@@ -179,8 +182,9 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
             close();
             throw e;
         }
-        log.info("serveur listening on {}:{} (HTTP {}), storing in {}, {} workers, memory for clients: {} MiB in"
-                + " flight, {} MiB held, {} connections", settings.listen().bind(), port(),
+        log.info("serveur listening on {}:{} (TLS {}, HTTP {}), storing in {}, {} workers, memory for clients: {} MiB"
+                + " in flight, {} MiB held, {} connections", settings.listen().bind(),
+                port() < 0 ? "off" : String.valueOf(port()), tlsPort() < 0 ? "off" : String.valueOf(tlsPort()),
                 http == null ? "off" : String.valueOf(http.port()), store.describe(), settings.workers(),
                 budget.inFlightLimit() >> 20, budget.heldLimit() >> 20, listenSettings().maxConnections());
     }
@@ -235,7 +239,20 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
 
     @Override
     protected void onOpen(SensorConnection connection) {
-        metrics.connectionOpened();
+        metrics.connectionOpened(connection.tls());
+    }
+
+    @Override
+    protected void onHandshake(SensorConnection connection) {
+        metrics.tlsHandshake();
+    }
+
+    @Override
+    protected void onHandshakeFailed(SensorConnection connection, String reason, String detail) {
+        metrics.tlsHandshakeFailed(reason);
+        if (handshakeFailures.allow(System.nanoTime())) {
+            log.warn("{}: TLS handshake failed ({}): {}", connection, reason, SafeText.bounded(String.valueOf(detail)));
+        }
     }
 
     @Override
@@ -514,6 +531,7 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
         long now = System.nanoTime();
         rejections.roll(now);
         refusals.roll(now);
+        handshakeFailures.roll(now);
         List<FrameBatch> group;
         while ((group = committed.poll()) != null) {
             // Every batch of the group went into that queue before the writer had it: emptying it now keeps it

@@ -10,6 +10,8 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
 
 /**
  * A plain blocking TCP client. Tests write the values' bytes themselves, as a third-party client would; replies
@@ -42,6 +44,14 @@ final class TestClient implements AutoCloseable {
         var socket = new Socket();
         socket.setReceiveBufferSize(bytes);
         return connect(socket, port);
+    }
+
+    /** A TLS client (TLS 1.3 unless the context says otherwise), its handshake done. */
+    static TestClient connectTls(int port, SSLContext context) throws IOException {
+        var socket = (SSLSocket) context.getSocketFactory().createSocket();
+        TestClient client = connect(socket, port);
+        socket.startHandshake();
+        return client;
     }
 
     private static TestClient connect(Socket socket, int port) throws IOException {
@@ -101,7 +111,10 @@ final class TestClient implements AutoCloseable {
         throw new IOException("connection ended before an error line; got " + acks);
     }
 
-    /** Says "done sending" and collects every reply until the server closes. */
+    /**
+     * Says "done sending" and collects every reply until the server closes. Over TLS, this sends close_notify:
+     * TLS 1.3 lets the server answer after it, as TCP's half-close does.
+     */
     List<Reply> finish() throws IOException {
         socket.shutdownOutput();
         var replies = new ArrayList<Reply>();

@@ -13,7 +13,16 @@ public interface IngestMetrics {
     IngestMetrics NONE = new IngestMetrics() {
     };
 
-    default void connectionOpened() {
+    /** A connection was accepted, on the TLS port or the plaintext one. */
+    default void connectionOpened(boolean tls) {
+    }
+
+    /** A TLS connection finished its handshake. */
+    default void tlsHandshake() {
+    }
+
+    /** A TLS handshake failed or timed out; {@code reason} is one of {@code TlsFailures.REASONS}. */
+    default void tlsHandshakeFailed(String reason) {
     }
 
     default void connectionRefused() {

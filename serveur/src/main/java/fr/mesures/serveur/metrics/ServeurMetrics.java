@@ -1,6 +1,7 @@
 package fr.mesures.serveur.metrics;
 
 import fr.mesures.protocole.RejectReason;
+import fr.mesures.serveur.network.TlsFailures;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
@@ -14,6 +15,7 @@ import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -38,6 +40,9 @@ public final class ServeurMetrics implements IngestMetrics, AutoCloseable {
     private final Counter duplicates;
     private final Map<RejectReason, Counter> rejected = new EnumMap<>(RejectReason.class);
     private final Counter connections;
+    private final Counter tlsConnections;
+    private final Counter tlsHandshakes;
+    private final Map<String, Counter> tlsFailures = new HashMap<>();
     private final Counter refused;
     private final Counter idleClosed;
     private final Counter valueTimedOut;
@@ -65,7 +70,16 @@ public final class ServeurMetrics implements IngestMetrics, AutoCloseable {
                     .tag("reason", reason.label()).register(registry));
         }
         connections = Counter.builder("serveur.connections")
-                .description("Connections accepted").register(registry);
+                .description("Connections accepted").tag("transport", "tcp").register(registry);
+        tlsConnections = Counter.builder("serveur.connections")
+                .description("Connections accepted").tag("transport", "tls").register(registry);
+        tlsHandshakes = Counter.builder("serveur.tls.handshakes")
+                .description("TLS handshakes completed").register(registry);
+        for (String reason : TlsFailures.REASONS) {
+            tlsFailures.put(reason, Counter.builder("serveur.tls.handshake.failures")
+                    .description("TLS connections closed before their handshake completed, by reason")
+                    .tag("reason", reason).register(registry));
+        }
         refused = Counter.builder("serveur.connections.refused")
                 .description("Connections refused because the server was at its connection limit")
                 .register(registry);
@@ -104,8 +118,18 @@ public final class ServeurMetrics implements IngestMetrics, AutoCloseable {
     }
 
     @Override
-    public void connectionOpened() {
-        connections.increment();
+    public void connectionOpened(boolean tls) {
+        (tls ? tlsConnections : connections).increment();
+    }
+
+    @Override
+    public void tlsHandshake() {
+        tlsHandshakes.increment();
+    }
+
+    @Override
+    public void tlsHandshakeFailed(String reason) {
+        tlsFailures.getOrDefault(reason, tlsFailures.get("other")).increment();
     }
 
     @Override

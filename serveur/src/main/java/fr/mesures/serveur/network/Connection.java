@@ -3,8 +3,11 @@ package fr.mesures.serveur.network;
 import java.io.IOException;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.ByteChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
+import tlschannel.TlsChannel;
+import tlschannel.TrackingAllocator;
 
 /**
  * One accepted TCP connection, as the selector thread sees it.
@@ -13,7 +16,9 @@ import java.nio.channels.SocketChannel;
  * an opaque token (to say which connection a piece of work belongs to) and hand it back through the selector's
  * queue.
  *
- * <p>States, in order: <b>open</b> (reading, unless {@link #paused()} because the server is full);
+ * <p>States, in order: <b>handshaking</b> (TLS connections only: nothing is read or written for the
+ * application until the handshake ends, within its timeout); <b>open</b> (reading, unless {@link #paused()}
+ * because the server is full);
  * <b>input ended</b> (the peer shut down its side; replies may still go out); <b>closing</b> (the last bytes are
  * being written; closed when written or after a grace period); <b>closed</b>.
  */
@@ -32,6 +37,16 @@ public class Connection {
     private boolean flushQueued;
     // Bytes a previous write could not hand to the kernel; written before anything new.
     private ByteBuffer unwritten;
+
+    // TLS only (null on the plaintext port): the channel that encrypts over the socket, and its buffers.
+    private TlsChannel tls;
+    private TrackingAllocator tlsBuffers;
+    private long handshakeDeadlineNanos = -1;
+    // The TLS channel stopped a read until the socket takes bytes, or a write until bytes arrive; or it holds
+    // encrypted output the socket did not take.
+    private boolean readWantsWrite;
+    private boolean writeWantsRead;
+    private boolean tlsOutputPending;
 
     protected Connection(long id, SocketChannel channel, SelectionKey key, long nowNanos) {
         this.id = id;
@@ -75,6 +90,64 @@ public class Connection {
 
     SocketChannel channel() {
         return channel;
+    }
+
+    /** What the connection's bytes go through: the socket itself, or the TLS channel over it. */
+    ByteChannel io() {
+        return tls != null ? tls : channel;
+    }
+
+    void useTls(TlsChannel channel, TrackingAllocator buffers, long handshakeDeadlineNanos) {
+        this.tls = channel;
+        this.tlsBuffers = buffers;
+        this.handshakeDeadlineNanos = handshakeDeadlineNanos;
+    }
+
+    /** True for a connection accepted on the TLS port. */
+    public boolean tls() {
+        return tls != null;
+    }
+
+    /** True while a TLS connection's handshake has not finished. */
+    public boolean handshaking() {
+        return handshakeDeadlineNanos >= 0;
+    }
+
+    long handshakeDeadlineNanos() {
+        return handshakeDeadlineNanos;
+    }
+
+    void handshakeDone() {
+        handshakeDeadlineNanos = -1;
+    }
+
+    /** Bytes the TLS buffers of this connection hold now: records partly received, output not sent yet. */
+    protected long tlsBufferBytes() {
+        return tlsBuffers == null ? 0 : tlsBuffers.currentAllocation();
+    }
+
+    boolean readWantsWrite() {
+        return readWantsWrite;
+    }
+
+    void readWantsWrite(boolean wants) {
+        readWantsWrite = wants;
+    }
+
+    boolean writeWantsRead() {
+        return writeWantsRead;
+    }
+
+    void writeWantsRead(boolean wants) {
+        writeWantsRead = wants;
+    }
+
+    boolean tlsOutputPending() {
+        return tlsOutputPending;
+    }
+
+    void tlsOutputPending(boolean pending) {
+        tlsOutputPending = pending;
     }
 
     SelectionKey key() {

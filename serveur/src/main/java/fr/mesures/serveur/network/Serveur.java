@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
+import java.nio.channels.ByteChannel;
 import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
@@ -21,15 +22,28 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import tlschannel.HeapBufferAllocator;
+import tlschannel.NeedsReadException;
+import tlschannel.NeedsWriteException;
+import tlschannel.ServerTlsChannel;
+import tlschannel.TlsChannel;
+import tlschannel.TrackingAllocator;
 
 /**
  * A TCP server driven by one {@code java.nio} Selector loop: it accepts, reads, writes and closes connections,
  * and enforces the limits every TCP service needs (connection count, idle time, listen backlog). What the bytes
  * mean is left to a subclass, through the {@code on...} hooks and {@link #fillOutput}.
  *
- * <p><b>Threads.</b> One thread, the selector thread, owns the Selector, the listening socket, every connection
+ * <p><b>TLS.</b> A second listener may take TLS connections ({@link TlsListen}): their bytes go through a
+ * {@code tls-channel} {@link TlsChannel} over the socket, in the same loop, and the hooks see plaintext. The
+ * handshake's cryptography runs on the selector thread. A TLS read hands over one record at a time and may keep
+ * records it has already taken from the socket, which no readiness event will announce again: such a connection
+ * is read again in the next round without waiting ({@code readAgain}).
+ *
+ * <p><b>Threads.</b> One thread, the selector thread, owns the Selector, the listening sockets, every connection
  * and the read and write buffers; all hooks run on it. Other threads reach it only through {@link #execute},
  * which queues a task and wakes the selector. That is the whole concurrency story of this class, and why none of
  * its connection state needs locks.
@@ -57,6 +71,9 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
     private static final long CLOSING_GRACE_NANOS = TimeUnit.SECONDS.toNanos(5);
     private static final long ACCEPT_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     private static final long DRAIN_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(30);
+    private static final ByteBuffer NOTHING = ByteBuffer.allocate(0);
+    /** TLS buffers on the heap, where the memory budget can see them (tls-channel's default is direct memory). */
+    private static final HeapBufferAllocator TLS_ALLOCATOR = new HeapBufferAllocator();
 
     private final ListenSettings settings;
     private final String threadName;
@@ -67,6 +84,8 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
     // Owned by the selector thread.
     private final Set<C> connections = new HashSet<>();
     private final Set<C> paused = new LinkedHashSet<>();
+    private final Set<C> readAgain = new LinkedHashSet<>();
+    private final List<C> readNow = new ArrayList<>();
     private final ArrayDeque<C> flushQueue = new ArrayDeque<>();
     private final List<Runnable> roundTasks = new ArrayList<>();
     private final byte[] readBytes = new byte[READ_BUFFER_BYTES];
@@ -81,8 +100,11 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
     private Selector selector;
     private ServerSocketChannel listener;
     private SelectionKey acceptKey;
+    private ServerSocketChannel tlsListener;
+    private SelectionKey tlsAcceptKey;
     private Thread thread;
     private volatile int port = -1;
+    private volatile int tlsPort = -1;
     private volatile int activeConnections;
     private volatile int pausedConnections;
     private volatile boolean listening;
@@ -99,6 +121,20 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
 
     /** A connection was accepted. */
     protected void onOpen(C connection) {
+    }
+
+    /** A TLS connection finished its handshake; what it sends from now on reaches {@link #onInput}. */
+    protected void onHandshake(C connection) {
+    }
+
+    /**
+     * A TLS connection's handshake failed or did not finish in time; it is closed after this returns.
+     *
+     * @param reason a short stable name: {@code timeout}, {@code closed}, {@code not_tls}, {@code protocol},
+     *               {@code certificate}, {@code other}
+     * @param detail what the TLS engine said, for a log line
+     */
+    protected void onHandshakeFailed(C connection, String reason, String detail) {
     }
 
     /** A connection over the limit was refused; returns the bytes to send it before closing, or null. */
@@ -181,17 +217,23 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
      * @throws UncheckedIOException when the address cannot be bound
      */
     public void start() {
+        int binding = settings.port();
         try {
             selector = Selector.open();
-            listener = ServerSocketChannel.open();
-            listener.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-            listener.bind(new InetSocketAddress(settings.bind(), settings.port()), settings.backlog());
-            listener.configureBlocking(false);
-            acceptKey = listener.register(selector, SelectionKey.OP_ACCEPT);
-            port = ((InetSocketAddress) listener.getLocalAddress()).getPort();
+            if (settings.port() >= 0) {
+                listener = listen(settings.port());
+                acceptKey = listener.register(selector, SelectionKey.OP_ACCEPT);
+                port = ((InetSocketAddress) listener.getLocalAddress()).getPort();
+            }
+            if (settings.tls() != null) {
+                binding = settings.tls().port();
+                tlsListener = listen(binding);
+                tlsAcceptKey = tlsListener.register(selector, SelectionKey.OP_ACCEPT);
+                tlsPort = ((InetSocketAddress) tlsListener.getLocalAddress()).getPort();
+            }
         } catch (IOException e) {
             closeQuietly();
-            throw new UncheckedIOException("cannot listen on " + settings.bind() + ":" + settings.port()
+            throw new UncheckedIOException("cannot listen on " + settings.bind() + ":" + binding
                     + ": " + e.getMessage(), e);
         }
         listening = true;
@@ -199,9 +241,22 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
         thread.start();
     }
 
-    /** The TCP port this server listens on (useful after binding port 0). */
+    private ServerSocketChannel listen(int port) throws IOException {
+        ServerSocketChannel channel = ServerSocketChannel.open();
+        channel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+        channel.bind(new InetSocketAddress(settings.bind(), port), settings.backlog());
+        channel.configureBlocking(false);
+        return channel;
+    }
+
+    /** The plaintext TCP port this server listens on (useful after binding port 0); -1 when it has none. */
     public int port() {
         return port;
+    }
+
+    /** The TLS port this server listens on; -1 when it has none. */
+    public int tlsPort() {
+        return tlsPort;
     }
 
     public boolean listening() {
@@ -290,6 +345,7 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
             } else if (onResume(c)) {
                 it.remove();
                 c.resume(now);
+                readTlsAgain(c);
             }
         }
         pausedConnections = paused.size();
@@ -314,12 +370,20 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
             pausedConnections = paused.size();
             if (!connection.closed() && !connection.inputEnded()) {
                 connection.resume(System.nanoTime());
+                readTlsAgain(connection);
             }
         }
     }
 
     protected final boolean hasPausedConnections() {
         return !paused.isEmpty();
+    }
+
+    /** A TLS connection read again may have records its channel took from the socket before it was paused. */
+    private void readTlsAgain(C c) {
+        if (c.tls()) {
+            readAgain.add(c);
+        }
     }
 
     // ------------------------------------------------------------------------------------------ the loop
@@ -331,9 +395,14 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
             while (true) {
                 long now = System.nanoTime();
                 long waitMillis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(nextSweepNanos - now));
-                selector.select(this::handle, waitMillis);
+                if (readAgain.isEmpty()) {
+                    selector.select(this::handle, waitMillis);
+                } else {
+                    selector.selectNow(this::handle);
+                }
                 wakeupPending.set(false);
                 runTasks();
+                readBuffered();
                 afterReads();
                 flushQueued();
                 now = System.nanoTime();
@@ -362,13 +431,21 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
 
     private void handle(SelectionKey key) {
         if (key == acceptKey) {
-            acceptAll();
+            acceptAll(listener, null);
+            return;
+        }
+        if (key == tlsAcceptKey) {
+            acceptAll(tlsListener, settings.tls());
             return;
         }
         @SuppressWarnings("unchecked")
         C c = (C) key.attachment();
         try {
             if (key.isValid() && key.isWritable()) {
+                if (c.readWantsWrite()) {
+                    c.readWantsWrite(false);
+                    read(c);
+                }
                 flush(c);
             }
             if (key.isValid() && key.isReadable()) {
@@ -402,15 +479,16 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
         roundTasks.clear();
     }
 
-    private void acceptAll() {
+    /** Accepts from {@code from}; {@code tls} is its TLS settings, null for the plaintext listener. */
+    private void acceptAll(ServerSocketChannel from, TlsListen tls) {
         for (int i = 0; i < ACCEPTS_PER_ROUND; i++) {
             SocketChannel channel;
             try {
-                channel = listener.accept();
+                channel = from.accept();
             } catch (IOException e) {
                 // Usually out of file descriptors: back off instead of spinning on a ready listener.
                 log.warn("accept failed ({}); pausing accepts for 100 ms", e.getMessage());
-                acceptKey.interestOps(0);
+                setAccepting(false);
                 acceptResumeNanos = System.nanoTime() + ACCEPT_BACKOFF_NANOS;
                 return;
             }
@@ -418,7 +496,8 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
                 return;
             }
             if (connections.size() >= settings.maxConnections()) {
-                refuse(channel);
+                // A TLS client could not read a plaintext line: it is only closed.
+                refuse(channel, tls == null);
                 continue;
             }
             try {
@@ -428,6 +507,9 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
                 long now = System.nanoTime();
                 SelectionKey key = channel.register(selector, SelectionKey.OP_READ);
                 C c = newConnection(nextConnectionId++, channel, key, now);
+                if (tls != null) {
+                    startTls(c, channel, tls, now);
+                }
                 key.attach(c);
                 connections.add(c);
                 activeConnections = connections.size();
@@ -439,8 +521,36 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
         }
     }
 
-    private void refuse(SocketChannel channel) {
+    private void startTls(C c, SocketChannel channel, TlsListen tls, long nowNanos) {
+        TrackingAllocator buffers = new TrackingAllocator(TLS_ALLOCATOR);
+        TlsChannel tlsChannel = ServerTlsChannel.newBuilder(channel, tls.contexts().get())
+                .withEngineFactory(tls.engines())
+                .withPlainBufferAllocator(buffers)
+                .withEncryptedBufferAllocator(buffers)
+                .withSessionInitCallback(session -> {
+                    // Called on this thread, inside a read of c, once the handshake is done.
+                    if (c.handshaking()) {
+                        c.handshakeDone();
+                        onHandshake(c);
+                    }
+                })
+                .build();
+        c.useTls(tlsChannel, buffers, nowNanos + tls.handshakeTimeout().toNanos());
+    }
+
+    private void setAccepting(boolean on) {
+        for (SelectionKey key : new SelectionKey[] {acceptKey, tlsAcceptKey}) {
+            if (key != null && key.isValid()) {
+                key.interestOps(on ? SelectionKey.OP_ACCEPT : 0);
+            }
+        }
+    }
+
+    private void refuse(SocketChannel channel, boolean tell) {
         byte[] message = onRefused();
+        if (!tell) {
+            message = null;
+        }
         try {
             channel.configureBlocking(false);
             if (message != null) {
@@ -462,10 +572,15 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
         if (limit < readBuffer.capacity()) {
             readBuffer.limit((int) limit);
         }
+        boolean handshaking = c.handshaking();
         int n;
         try {
-            n = c.channel().read(readBuffer);
+            n = c.tls() ? readTls(c) : c.channel().read(readBuffer);
         } catch (IOException e) {
+            if (handshaking) {
+                handshakeFailed(c, e instanceof SSLException ? TlsFailures.reason(e) : "closed", e.getMessage());
+                return;
+            }
             // Reset by the peer. What reached this host before the reset has been read (the kernel hands it over
             // first); what the peer had not transmitted yet is gone with its socket, never acknowledged.
             log.debug("{} failed: {}", c, e.getMessage());
@@ -474,12 +589,75 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
             closeNow(c);
             return;
         }
+        if (n < 0 && c.handshaking()) {
+            handshakeFailed(c, "closed", "the client closed the connection during the handshake");
+            return;
+        }
         if (n > 0) {
             c.inputSeen(System.nanoTime());
             onInput(c, readBytes, n);
         } else if (n < 0) {
             c.endInput();
             onEndOfInput(c);
+        }
+        if (c.writeWantsRead() && !c.closed()) {
+            c.writeWantsRead(false);
+            requestFlush(c);
+        }
+    }
+
+    /**
+     * Reads a TLS connection until its channel needs more from the socket, the buffer is full or the stream ends:
+     * one TLS read hands over one record, and records already taken from the socket would otherwise wait for a
+     * readiness event that never comes. With the buffer full, the connection is read again next round.
+     */
+    private int readTls(C c) throws IOException {
+        ByteChannel io = c.io();
+        int total = 0;
+        try {
+            while (readBuffer.hasRemaining()) {
+                int n = io.read(readBuffer);
+                if (n < 0) {
+                    return total > 0 ? total : -1;
+                }
+                total += n;
+            }
+            readAgain.add(c);
+        } catch (NeedsReadException e) {
+            // Everything the socket had is read.
+        } catch (NeedsWriteException e) {
+            // The handshake has bytes to send that the socket does not take yet: read again once it does.
+            c.readWantsWrite(true);
+            c.setInterest(SelectionKey.OP_WRITE, true);
+        }
+        return total;
+    }
+
+    /** Reads the TLS connections that may hold records already taken from their socket. */
+    private void readBuffered() {
+        if (readAgain.isEmpty()) {
+            return;
+        }
+        readNow.addAll(readAgain);
+        readAgain.clear();
+        for (C c : readNow) {
+            if (!c.closed() && !c.paused() && !c.inputEnded() && !c.closing()) {
+                try {
+                    read(c);
+                } catch (RuntimeException e) {
+                    log.error("closing {} after an unexpected error", c, e);
+                    closeNow(c);
+                }
+            }
+        }
+        readNow.clear();
+    }
+
+    private void handshakeFailed(C c, String reason, String detail) {
+        try {
+            onHandshakeFailed(c, reason, detail);
+        } finally {
+            closeNow(c);
         }
     }
 
@@ -504,16 +682,30 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
     }
 
     private void write(C c) {
-        SocketChannel channel = c.channel();
+        if (c.handshaking()) {
+            // Nothing of the application's goes out before the handshake; one that is closing need not finish it.
+            if (c.closing()) {
+                closeNow(c);
+            } else if (!c.readWantsWrite()) {
+                c.setInterest(SelectionKey.OP_WRITE, false);
+            }
+            return;
+        }
         try {
+            if (c.tlsOutputPending() && !writeAll(c, NOTHING)) {
+                waitToWrite(c);
+                return;
+            }
             ByteBuffer pending = c.unwritten();
             if (pending != null) {
-                channel.write(pending);
-                if (pending.hasRemaining()) {
-                    c.setInterest(SelectionKey.OP_WRITE, true);
+                boolean written = writeAll(c, pending);
+                if (!pending.hasRemaining()) {
+                    c.unwritten(null);
+                }
+                if (!written) {
+                    waitToWrite(c);
                     return;
                 }
-                c.unwritten(null);
             }
             while (true) {
                 writeBuffer.clear();
@@ -522,12 +714,14 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
                 if (!writeBuffer.hasRemaining()) {
                     break;
                 }
-                channel.write(writeBuffer);
+                boolean written = writeAll(c, writeBuffer);
                 if (writeBuffer.hasRemaining()) {
                     ByteBuffer rest = ByteBuffer.allocate(writeBuffer.remaining());
                     rest.put(writeBuffer).flip();
                     c.unwritten(rest);
-                    c.setInterest(SelectionKey.OP_WRITE, true);
+                }
+                if (!written) {
+                    waitToWrite(c);
                     return;
                 }
             }
@@ -541,13 +735,39 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
         }
     }
 
+    /**
+     * Hands {@code bytes} to the connection's channel; false when not all of it reached the socket. A TLS channel
+     * either takes everything or stops with part of it encrypted inside it, to be written first next time.
+     */
+    private boolean writeAll(C c, ByteBuffer bytes) throws IOException {
+        c.tlsOutputPending(false);
+        try {
+            c.io().write(bytes);
+        } catch (NeedsWriteException e) {
+            c.tlsOutputPending(true);
+            return false;
+        } catch (NeedsReadException e) {
+            // TLS wants the peer's next message first (a key update): the next read of c flushes again.
+            c.writeWantsRead(true);
+            return false;
+        }
+        return !bytes.hasRemaining();
+    }
+
+    private void waitToWrite(C c) {
+        c.setInterest(SelectionKey.OP_WRITE, !c.writeWantsRead());
+    }
+
     private void sweep(long now) {
-        if (acceptResumeNanos >= 0 && now - acceptResumeNanos >= 0 && acceptKey.isValid()) {
-            acceptKey.interestOps(SelectionKey.OP_ACCEPT);
+        if (acceptResumeNanos >= 0 && now - acceptResumeNanos >= 0) {
+            setAccepting(true);
             acceptResumeNanos = -1;
         }
         for (C c : new ArrayList<>(connections)) {
-            if (c.closing()) {
+            if (c.handshaking() && now - c.handshakeDeadlineNanos() > 0) {
+                handshakeFailed(c, "timeout", "no complete handshake within "
+                        + settings.tls().handshakeTimeout().toMillis() + " ms");
+            } else if (c.closing()) {
                 if (now - c.closingSinceNanos() > CLOSING_GRACE_NANOS) {
                     closeNow(c);
                 }
@@ -563,12 +783,17 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
         log.info("stopping: no new connections, no more reading; finishing the work in flight");
         listening = false;
         drainDeadlineNanos = System.nanoTime() + DRAIN_TIMEOUT_NANOS;
-        acceptKey.cancel();
-        closeChannel(listener);
+        for (SelectionKey key : new SelectionKey[] {acceptKey, tlsAcceptKey}) {
+            if (key != null) {
+                key.cancel();
+            }
+        }
+        closeListeners();
         for (C c : connections) {
             c.setInterest(SelectionKey.OP_READ, false);
         }
         paused.clear();
+        readAgain.clear();
         pausedConnections = 0;
         onDrainStart();
     }
@@ -599,8 +824,10 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
         if (paused.remove(c)) {
             pausedConnections = paused.size();
         }
+        readAgain.remove(c);
         c.key().cancel();
-        closeChannel(c.channel());
+        // A TLS channel says close_notify if the socket takes it, then closes the socket.
+        closeChannel(c.io());
         connections.remove(c);
         activeConnections = connections.size();
         try {
@@ -618,11 +845,18 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
         }
     }
 
-    private void closeQuietly() {
-        listening = false;
+    private void closeListeners() {
         if (listener != null) {
             closeChannel(listener);
         }
+        if (tlsListener != null) {
+            closeChannel(tlsListener);
+        }
+    }
+
+    private void closeQuietly() {
+        listening = false;
+        closeListeners();
         if (selector != null) {
             try {
                 selector.close();
