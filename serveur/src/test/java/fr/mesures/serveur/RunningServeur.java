@@ -48,6 +48,10 @@ final class RunningServeur implements AutoCloseable {
         return serveur.port();
     }
 
+    int tlsPort() {
+        return serveur.tlsPort();
+    }
+
     TestClient connect() throws Exception {
         return TestClient.connect(port());
     }

@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 
 /**
@@ -46,9 +47,10 @@ final class TestClient implements AutoCloseable {
         return connect(socket, port);
     }
 
-    /** A TLS client (TLS 1.3 unless the context says otherwise), its handshake done. */
-    static TestClient connectTls(int port, SSLContext context) throws IOException {
+    /** A TLS client with these parameters (the host name checked against 127.0.0.1), its handshake done. */
+    static TestClient connectTls(int port, SSLContext context, SSLParameters parameters) throws IOException {
         var socket = (SSLSocket) context.getSocketFactory().createSocket();
+        socket.setSSLParameters(parameters);
         TestClient client = connect(socket, port);
         socket.startHandshake();
         return client;

@@ -1,13 +1,19 @@
 package fr.mesures.serveur.cli;
 
+import fr.mesures.common.tls.ClientAuth;
+import fr.mesures.common.tls.ServerTls;
+import fr.mesures.common.tls.TlsContexts;
+import fr.mesures.common.tls.TlsFileException;
 import fr.mesures.protocole.Durations;
 import fr.mesures.protocole.ReadingRules;
 import fr.mesures.serveur.ServeurSettings;
 import fr.mesures.serveur.ServeurTCP;
 import fr.mesures.serveur.network.ListenSettings;
+import fr.mesures.serveur.network.TlsListen;
 import fr.mesures.serveur.storage.SqliteStore;
 import fr.mesures.serveur.storage.StoreException;
 import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -31,8 +37,27 @@ public final class Main implements Callable<Integer> {
     static final int FAILED = 70;
 
     @Option(names = "--port", paramLabel = "PORT", defaultValue = "" + ServeurSettings.DEFAULT_PORT,
-            description = "TCP port for the sensors (SERVEUR_PORT; default ${DEFAULT-VALUE})")
+            description = "plaintext TCP port for the sensors; -1 turns it off (SERVEUR_PORT; default ${DEFAULT-VALUE})")
     int port;
+
+    @Option(names = "--tls-port", paramLabel = "PORT", defaultValue = "" + TlsListen.DEFAULT_PORT,
+            description = "TLS port for the sensors, open when --tls-cert is given (SERVEUR_TLS_PORT; default "
+                    + "${DEFAULT-VALUE})")
+    int tlsPort;
+
+    @Option(names = "--tls-cert", paramLabel = "FILE",
+            description = "the server's certificate in PEM, leaf first, then its chain (SERVEUR_TLS_CERT)")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE",
+            description = "the certificate's private key in PEM: PKCS#8, PKCS#1 (RSA) or SEC1 (EC) (SERVEUR_TLS_KEY)")
+    Path tlsKey;
+
+    @Option(names = "--tls-handshake-timeout", paramLabel = "DURATION", defaultValue = "10s",
+            converter = DurationConverter.class,
+            description = "close a TLS connection whose handshake has not finished by then "
+                    + "(SERVEUR_TLS_HANDSHAKE_TIMEOUT; default ${DEFAULT-VALUE})")
+    Duration tlsHandshakeTimeout;
 
     @Option(names = "--http-port", paramLabel = "PORT", defaultValue = "" + ServeurSettings.DEFAULT_HTTP_PORT,
             description = "HTTP port for /metrics and /health; -1 turns it off (SERVEUR_HTTP_PORT; default "
@@ -134,9 +159,10 @@ public final class Main implements Callable<Integer> {
             if (workers != 0) {
                 builder.workers(workers);
             }
+            builder.tls(tls());
             ServeurSettings settings = builder.build();
             serveur = new ServeurTCP(settings);
-        } catch (IllegalArgumentException | StoreException e) {
+        } catch (IllegalArgumentException | StoreException | TlsFileException e) {
             System.err.println("serveur: " + e.getMessage());
             return BAD_USAGE;
         }
@@ -161,6 +187,18 @@ public final class Main implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** The TLS listener the options ask for, or null when they give no certificate. */
+    private TlsListen tls() throws TlsFileException {
+        if (tlsCert == null && tlsKey == null) {
+            return null;
+        }
+        if (tlsCert == null || tlsKey == null) {
+            throw new IllegalArgumentException("TLS needs both --tls-cert and --tls-key");
+        }
+        ServerTls tls = TlsContexts.server(tlsCert, tlsKey, null, ClientAuth.NONE);
+        return new TlsListen(tlsPort, tls::context, context -> tls.newEngine(), tlsHandshakeTimeout);
     }
 
     /** Reads {@code 250ms}, {@code 30s}, {@code 5m}. */

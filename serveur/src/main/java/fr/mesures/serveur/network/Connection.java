@@ -6,6 +6,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ByteChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
+import javax.net.ssl.SSLEngine;
 import tlschannel.TlsChannel;
 import tlschannel.TrackingAllocator;
 
@@ -101,6 +102,16 @@ public class Connection {
         this.tls = channel;
         this.tlsBuffers = buffers;
         this.handshakeDeadlineNanos = handshakeDeadlineNanos;
+    }
+
+    /** The TLS engine of a connection on the TLS port (null on the plaintext one). */
+    SSLEngine tlsEngine() {
+        return tls == null ? null : tls.getSslEngine();
+    }
+
+    /** Takes the TLS handshake further; see {@link TlsChannel#handshake()} for what it throws. */
+    void tlsHandshake() throws IOException {
+        tls.handshake();
     }
 
     /** True for a connection accepted on the TLS port. */

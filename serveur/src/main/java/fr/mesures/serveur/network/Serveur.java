@@ -20,6 +20,8 @@ import java.util.List;
 import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import javax.net.ssl.SSLException;
@@ -27,6 +29,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tlschannel.HeapBufferAllocator;
 import tlschannel.NeedsReadException;
+import tlschannel.NeedsTaskException;
 import tlschannel.NeedsWriteException;
 import tlschannel.ServerTlsChannel;
 import tlschannel.TlsChannel;
@@ -39,7 +42,9 @@ import tlschannel.TrackingAllocator;
  *
  * <p><b>TLS.</b> A second listener may take TLS connections ({@link TlsListen}): their bytes go through a
  * {@code tls-channel} {@link TlsChannel} over the socket, in the same loop, and the hooks see plaintext. The
- * handshake's cryptography runs on the selector thread. A TLS read hands over one record at a time and may keep
+ * handshake's expensive steps (key agreement, signatures: the engine's delegated tasks) run on a small pool of
+ * {@code serveur-tls} threads, so that a thousand handshakes at once do not stop the loop; the connection is not
+ * read meanwhile and comes back through {@link #execute}. A TLS read hands over one record at a time and may keep
  * records it has already taken from the socket, which no readiness event will announce again: such a connection
  * is read again in the next round without waiting ({@code readAgain}).
  *
@@ -72,6 +77,8 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
     private static final long ACCEPT_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     private static final long DRAIN_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(30);
     private static final ByteBuffer NOTHING = ByteBuffer.allocate(0);
+    /** Half the cores: the other half keep the loop, the decoders and the writer going during a storm. */
+    private static final int HANDSHAKE_THREADS = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
     /** TLS buffers on the heap, where the memory budget can see them (tls-channel's default is direct memory). */
     private static final HeapBufferAllocator TLS_ALLOCATOR = new HeapBufferAllocator();
 
@@ -105,6 +112,7 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
     private Thread thread;
     private volatile int port = -1;
     private volatile int tlsPort = -1;
+    private ExecutorService handshakeTasks;
     private volatile int activeConnections;
     private volatile int pausedConnections;
     private volatile boolean listening;
@@ -226,6 +234,7 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
                 port = ((InetSocketAddress) listener.getLocalAddress()).getPort();
             }
             if (settings.tls() != null) {
+                handshakeTasks = Executors.newFixedThreadPool(HANDSHAKE_THREADS, handshakeThreads());
                 binding = settings.tls().port();
                 tlsListener = listen(binding);
                 tlsAcceptKey = tlsListener.register(selector, SelectionKey.OP_ACCEPT);
@@ -424,6 +433,9 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
                 closeNow(c);
             }
             closeQuietly();
+            if (handshakeTasks != null) {
+                handshakeTasks.shutdownNow();
+            }
             listening = false;
             log.debug("selector thread stopped");
         }
@@ -525,6 +537,7 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
         TrackingAllocator buffers = new TrackingAllocator(TLS_ALLOCATOR);
         TlsChannel tlsChannel = ServerTlsChannel.newBuilder(channel, tls.contexts().get())
                 .withEngineFactory(tls.engines())
+                .withRunTasks(false)
                 .withPlainBufferAllocator(buffers)
                 .withEncryptedBufferAllocator(buffers)
                 .withSessionInitCallback(session -> {
@@ -563,6 +576,9 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
     }
 
     private void read(C c) {
+        if (c.handshaking() && !handshake(c)) {
+            return;
+        }
         long limit = drainDeadlineNanos >= 0 ? 0 : readLimit(c);
         if (limit <= 0) {
             pauseReading(c);
@@ -572,25 +588,16 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
         if (limit < readBuffer.capacity()) {
             readBuffer.limit((int) limit);
         }
-        boolean handshaking = c.handshaking();
         int n;
         try {
             n = c.tls() ? readTls(c) : c.channel().read(readBuffer);
         } catch (IOException e) {
-            if (handshaking) {
-                handshakeFailed(c, e instanceof SSLException ? TlsFailures.reason(e) : "closed", e.getMessage());
-                return;
-            }
             // Reset by the peer. What reached this host before the reset has been read (the kernel hands it over
             // first); what the peer had not transmitted yet is gone with its socket, never acknowledged.
             log.debug("{} failed: {}", c, e.getMessage());
             c.endInput();
             onEndOfInput(c);
             closeNow(c);
-            return;
-        }
-        if (n < 0 && c.handshaking()) {
-            handshakeFailed(c, "closed", "the client closed the connection during the handshake");
             return;
         }
         if (n > 0) {
@@ -603,6 +610,35 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
         if (c.writeWantsRead() && !c.closed()) {
             c.writeWantsRead(false);
             requestFlush(c);
+        }
+    }
+
+    /**
+     * Takes the handshake of a TLS connection as far as the bytes at hand allow, whatever the connection's read
+     * limit: a handshake hands nothing to the pipeline. True once it is done, false while it goes on (or failed, and
+     * the connection is closed).
+     */
+    private boolean handshake(C c) {
+        try {
+            c.tlsHandshake();
+            return true;
+        } catch (NeedsReadException e) {
+            return false;
+        } catch (NeedsWriteException e) {
+            c.readWantsWrite(true);
+            c.setInterest(SelectionKey.OP_WRITE, true);
+            return false;
+        } catch (NeedsTaskException e) {
+            runHandshakeTask(c, e.getTask());
+            return false;
+        } catch (IOException e) {
+            if (e instanceof SSLException) {
+                TlsFailures.sendAlert(c.tlsEngine(), c.channel());
+            }
+            // A ClosedChannelException: the client closed the connection (tls-channel's word for end of stream).
+            handshakeFailed(c, e instanceof SSLException ? TlsFailures.reason(e) : "closed",
+                    e.getMessage() != null ? e.getMessage() : e.toString());
+            return false;
         }
     }
 
@@ -629,8 +665,46 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
             // The handshake has bytes to send that the socket does not take yet: read again once it does.
             c.readWantsWrite(true);
             c.setInterest(SelectionKey.OP_WRITE, true);
+        } catch (NeedsTaskException e) {
+            runHandshakeTask(c, e.getTask());
         }
         return total;
+    }
+
+    /**
+     * Runs a handshake step off the selector thread. The connection is not read until it is done: the engine can
+     * do nothing else meanwhile, and its socket may already have the client's next bytes, so it is read again
+     * right after.
+     */
+    private void runHandshakeTask(C c, Runnable task) {
+        c.setInterest(SelectionKey.OP_READ, false);
+        handshakeTasks.execute(() -> {
+            try {
+                task.run();
+            } catch (RuntimeException e) {
+                log.debug("{}: handshake step failed: {}", c, e.toString());
+            } catch (Error e) {
+                onFailure(e);
+                throw e;
+            }
+            execute(() -> {
+                if (!c.closed()) {
+                    if (!c.paused() && !c.closing()) {
+                        c.setInterest(SelectionKey.OP_READ, true);
+                    }
+                    readAgain.add(c);
+                }
+            });
+        });
+    }
+
+    private static java.util.concurrent.ThreadFactory handshakeThreads() {
+        java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+        return task -> {
+            Thread t = new Thread(task, "serveur-tls-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
     }
 
     /** Reads the TLS connections that may hold records already taken from their socket. */
