@@ -267,6 +267,64 @@ class HttpEndpointTest {
     }
 
     @Test
+    void healthAnswersWithinASecondWhileThirtyClientsReadTenThousandSensorsMetricsSlowly() throws Exception {
+        var many = new ServeurMetrics(10_000);
+        toClose.add(many);
+        for (int i = 0; i < 10_000; i++) {
+            many.lastReading("capteur_" + i, 20, 1_764_000_000_000L);
+        }
+        HttpEndpoint endpoint = HttpEndpoint.start("127.0.0.1", 0, many,
+                () -> new Health(true, "test", true, null, 0, 0, 0, null));
+        toClose.add(endpoint);
+        int port = endpoint.port();
+        timedHealth(port);
+        AtomicBoolean reading = new AtomicBoolean(true);
+        List<Thread> readers = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            Socket socket = connect(port);
+            Thread reader = new Thread(() -> slowlyReadMetrics(socket, reading), "slow-metrics-reader-" + i);
+            reader.start();
+            readers.add(reader);
+        }
+        try {
+            for (int i = 0; i < 5; i++) {
+                assertThat(timedHealth(port)).isLessThan(Duration.ofSeconds(1));
+            }
+        } finally {
+            reading.set(false);
+        }
+        for (Thread t : readers) {
+            t.join(5_000);
+        }
+    }
+
+    /** Asks for /metrics again and again, reading 512 bytes every 10 ms, as a client on a slow link. */
+    private static void slowlyReadMetrics(Socket first, AtomicBoolean reading) {
+        Socket socket = first;
+        try {
+            while (reading.get()) {
+                socket.getOutputStream().write("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"
+                        .getBytes(StandardCharsets.US_ASCII));
+                InputStream in = socket.getInputStream();
+                byte[] chunk = new byte[512];
+                while (reading.get() && in.read(chunk) >= 0) {
+                    Thread.sleep(10);
+                }
+                socket.close();
+                socket = new Socket("127.0.0.1", first.getPort());
+            }
+        } catch (IOException | InterruptedException e) {
+            // closed by the server or by the test
+        } finally {
+            try {
+                socket.close();
+            } catch (IOException e) {
+                // closing
+            }
+        }
+    }
+
+    @Test
     void aStalledClientIsDisconnectedAfterTheIdleTimeout() throws Exception {
         int port = endpoint().port();
         long start = System.nanoTime();

@@ -2,6 +2,7 @@ package fr.mesures.serveur.metrics;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -51,6 +52,8 @@ public final class HttpEndpoint implements AutoCloseable {
     private static final int ACCEPT_QUEUE = 1024;
     /** Defends against large requests: a GET needs a request line and a few headers; larger ones get 431. */
     private static final int MAX_REQUEST_HEADER_BYTES = 8 * 1024;
+    /** Prometheus scrapes every 15 s or so; clients asking more often than this share one scrape. */
+    private static final Duration SCRAPE_MAX_AGE = Duration.ofMillis(250);
     /** One accepting, one selecting, the rest for answering; Jetty warns when that leaves none. */
     private static final int MAX_THREADS = 8;
 
@@ -89,7 +92,7 @@ public final class HttpEndpoint implements AutoCloseable {
         connector.setAcceptQueueSize(ACCEPT_QUEUE);
         connector.addEventListener(new ConnectionGuard(scheduler));
         server.addConnector(connector);
-        server.setHandler(new Routes(metrics, health));
+        server.setHandler(new Routes(new ScrapeCache(metrics::scrape, SCRAPE_MAX_AGE.toNanos()), health));
         try {
             server.start();
         } catch (Exception e) {
@@ -122,10 +125,10 @@ public final class HttpEndpoint implements AutoCloseable {
     /** {@code /metrics} and {@code /health}; any other path is left to Jetty, which answers 404. */
     private static final class Routes extends Handler.Abstract {
 
-        private final ServeurMetrics metrics;
+        private final ScrapeCache metrics;
         private final Supplier<Health> health;
 
-        Routes(ServeurMetrics metrics, Supplier<Health> health) {
+        Routes(ScrapeCache metrics, Supplier<Health> health) {
             this.metrics = metrics;
             this.health = health;
         }
@@ -138,21 +141,24 @@ public final class HttpEndpoint implements AutoCloseable {
             }
             if (!HttpMethod.GET.is(request.getMethod()) && !HttpMethod.HEAD.is(request.getMethod())) {
                 response.getHeaders().put(HttpHeader.ALLOW, "GET, HEAD");
-                respond(response, callback, 405, "text/plain; charset=utf-8", "only GET\n");
+                respond(response, callback, 405, "text/plain; charset=utf-8",
+                        StandardCharsets.UTF_8.encode("only GET\n"));
             } else if (path.equals("/metrics")) {
-                respond(response, callback, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.scrape());
+                respond(response, callback, 200, "text/plain; version=0.0.4; charset=utf-8",
+                        ByteBuffer.wrap(metrics.get()).asReadOnlyBuffer());
             } else {
                 Health now = health.get();
-                respond(response, callback, now.healthy() ? 200 : 503, "application/json", now.toJson());
+                respond(response, callback, now.healthy() ? 200 : 503, "application/json",
+                        StandardCharsets.UTF_8.encode(now.toJson()));
             }
             return true;
         }
 
         /** Jetty sets Content-Length from this single write, and sends no body to a HEAD. */
-        private static void respond(Response response, Callback callback, int status, String type, String body) {
+        private static void respond(Response response, Callback callback, int status, String type, ByteBuffer body) {
             response.setStatus(status);
             response.getHeaders().put(HttpHeader.CONTENT_TYPE, type);
-            response.write(true, StandardCharsets.UTF_8.encode(body), callback);
+            response.write(true, body, callback);
         }
     }
 
