@@ -110,6 +110,9 @@ public final class ReadingDecoder {
     }
 
     private void decodeAt(byte[] data, int offset, int length, Sink sink) {
+        if (rejectedAsIllFormed(data, offset, length, sink)) {
+            return;
+        }
         try (JsonParser parser = json.createParser(data, offset, length)) {
             boolean acksValue = readValue(parser);
             if (parser.nextToken() != null) {
@@ -151,6 +154,11 @@ public final class ReadingDecoder {
         public void next(int length, Sink sink) {
             int valueStart = position;
             position += length;
+            if (rejectedAsIllFormed(data, valueStart, length, sink)) {
+                // The shared parser has not read this value: the next one starts a parser of its own.
+                closeParser();
+                return;
+            }
             boolean acksValue;
             try {
                 if (parser == null) {
@@ -192,6 +200,17 @@ public final class ReadingDecoder {
                 parser = null;
             }
         }
+    }
+
+    private static boolean rejectedAsIllFormed(byte[] data, int offset, int length, Sink sink) {
+        int bad = Utf8.firstInvalid(data, offset, offset + length);
+        if (bad < 0) {
+            return false;
+        }
+        sink.rejected(0, RejectReason.MALFORMED_JSON, String.format(
+                "malformed JSON: invalid UTF-8 at byte %d of the value (0x%02X: overlong, a surrogate or past"
+                        + " U+10FFFF)", bad - offset + 1, data[bad] & 0xFF));
+        return true;
     }
 
     /** Reads one whole value into the scratch space; true when it was the acks request. */

@@ -70,6 +70,71 @@ class ReadingDecoderTest {
         assertThat(zulu.readings).extracting(Reading::timestamp).containsExactly(1764000000123L);
     }
 
+    private Collected decodeBytes(byte[] bytes) {
+        var sink = new Collected();
+        decoder.decode(bytes, 0, bytes.length, sink);
+        return sink;
+    }
+
+    private static byte[] withBytes(String before, int[] middle, String after) {
+        var out = new java.io.ByteArrayOutputStream();
+        out.writeBytes(before.getBytes(StandardCharsets.UTF_8));
+        for (int b : middle) {
+            out.write(b);
+        }
+        out.writeBytes(after.getBytes(StandardCharsets.UTF_8));
+        return out.toByteArray();
+    }
+
+    @ParameterizedTest
+    @CsvSource({
+        "C1 81 C1 82, overlong 'AB' in the identifier",
+        "C0 AF, overlong '/'",
+        "E0 80 AF, three-byte overlong '/'",
+        "ED A0 80, a UTF-16 surrogate",
+        "F4 90 80 80, past U+10FFFF",
+        "F8 88 80 80 80, a five-byte form",
+        "C3, a sequence cut short by the closing quote",
+    })
+    void rejectsIllFormedUtf8ThatAParserWouldDecodeQuietly(String hex, String what) {
+        int[] bytes = java.util.Arrays.stream(hex.split(" ")).mapToInt(h -> Integer.parseInt(h, 16)).toArray();
+        var out = decodeBytes(withBytes("{\"capteur_id\":\"", bytes, "\",\"temperature\":7}"));
+        assertThat(out.readings).as(what).isEmpty();
+        assertThat(out.rejected).as(what).singleElement().satisfies(r -> {
+            assertThat(r.reason()).isEqualTo(RejectReason.MALFORMED_JSON);
+            assertThat(r.message()).startsWith("malformed JSON: invalid UTF-8 at byte 16 of the value (0x"
+                    + hex.substring(0, 2) + ":");
+        });
+    }
+
+    @Test
+    void acceptsWellFormedUtf8OfEveryLength() {
+        // \u00e9 (2 bytes in UTF-8), \u20ac (3), U+1F600 (4) in a field the server ignores.
+        var out = decode("{\"note\":\"\u00e9 \u20ac " + new String(Character.toChars(0x1F600))
+                + "\",\"capteur_id\":\"a\",\"temperature\":1}");
+        assertThat(out.rejected).isEmpty();
+        assertThat(out.readings).containsExactly(new Reading("a", 1, Reading.NO_TIMESTAMP));
+    }
+
+    @Test
+    void anIllFormedValueInASequenceCostsOnlyItself() {
+        byte[] good = "{\"capteur_id\":\"a\",\"temperature\":1}".getBytes(StandardCharsets.UTF_8);
+        byte[] bad = withBytes("{\"capteur_id\":\"", new int[] {0xC1, 0x81}, "\",\"temperature\":2}");
+        var all = new java.io.ByteArrayOutputStream();
+        all.writeBytes(good);
+        all.writeBytes(bad);
+        all.writeBytes(good);
+        byte[] data = all.toByteArray();
+        var sink = new Collected();
+        try (var sequence = decoder.sequence(data, 0, data.length)) {
+            sequence.next(good.length, sink);
+            sequence.next(bad.length, sink);
+            sequence.next(good.length, sink);
+        }
+        assertThat(sink.readings).hasSize(2);
+        assertThat(sink.rejected).singleElement().extracting(Rejected::reason).isEqualTo(RejectReason.MALFORMED_JSON);
+    }
+
     @Test
     void ignoresUnknownFieldsWhateverTheirShape() {
         var out = decode("{\"unit\":\"C\",\"capteur_id\":\"a\",\"meta\":{\"x\":[1,2,{\"y\":null}]},\"temperature\":-4}");

@@ -236,14 +236,92 @@ class HttpEndpointTest {
     }
 
     @Test
-    void healthWaitsLessThanTheIdleTimeoutWhenStalledClientsHoldEveryConnection() throws Exception {
+    void healthAnswersWithinASecondWhenAThousandClientsTrickleTheirRequests() throws Exception {
         int port = endpoint().port();
         timedHealth(port);
-        for (int i = 0; i < MAX_CONNECTIONS + 6; i++) {
-            stalledClient(port);
+        List<Socket> flood = new ArrayList<>();
+        for (int i = 0; i < 1_000; i++) {
+            flood.add(stalledClient(port));
         }
-        // Queued behind them in the backlog until slots free up: at the limit the idle timeout is shortened.
-        assertThat(timedHealth(port, IDLE_TIMEOUT)).isLessThan(IDLE_TIMEOUT.minusSeconds(1));
+        // One byte a client, as a slowloris sends to stay clear of the idle timeout: the oldest make way.
+        for (Socket s : flood) {
+            try {
+                s.getOutputStream().write('a');
+            } catch (IOException closedByTheServer) {
+                // evicted already
+            }
+        }
+        assertThat(timedHealth(port)).isLessThan(Duration.ofSeconds(1));
+        assertThat(timedHealth(port)).isLessThan(Duration.ofSeconds(1));
+        long stillOpen = flood.stream().filter(s -> {
+            try {
+                s.setSoTimeout(1);
+                return s.getInputStream().read() >= 0;
+            } catch (SocketTimeoutException open) {
+                return true;
+            } catch (IOException closed) {
+                return false;
+            }
+        }).count();
+        assertThat(stillOpen).as("flood connections the server kept").isLessThanOrEqualTo(MAX_CONNECTIONS);
+    }
+
+    @Test
+    void healthAnswersWithinASecondWhileThirtyClientsReadTenThousandSensorsMetricsSlowly() throws Exception {
+        var many = new ServeurMetrics(10_000);
+        toClose.add(many);
+        for (int i = 0; i < 10_000; i++) {
+            many.lastReading("capteur_" + i, 20, 1_764_000_000_000L);
+        }
+        HttpEndpoint endpoint = HttpEndpoint.start("127.0.0.1", 0, many,
+                () -> new Health(true, "test", true, null, 0, 0, 0, null));
+        toClose.add(endpoint);
+        int port = endpoint.port();
+        timedHealth(port);
+        AtomicBoolean reading = new AtomicBoolean(true);
+        List<Thread> readers = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            Socket socket = connect(port);
+            Thread reader = new Thread(() -> slowlyReadMetrics(socket, reading), "slow-metrics-reader-" + i);
+            reader.start();
+            readers.add(reader);
+        }
+        try {
+            for (int i = 0; i < 5; i++) {
+                assertThat(timedHealth(port)).isLessThan(Duration.ofSeconds(1));
+            }
+        } finally {
+            reading.set(false);
+        }
+        for (Thread t : readers) {
+            t.join(5_000);
+        }
+    }
+
+    /** Asks for /metrics again and again, reading 512 bytes every 10 ms, as a client on a slow link. */
+    private static void slowlyReadMetrics(Socket first, AtomicBoolean reading) {
+        Socket socket = first;
+        try {
+            while (reading.get()) {
+                socket.getOutputStream().write("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"
+                        .getBytes(StandardCharsets.US_ASCII));
+                InputStream in = socket.getInputStream();
+                byte[] chunk = new byte[512];
+                while (reading.get() && in.read(chunk) >= 0) {
+                    Thread.sleep(10);
+                }
+                socket.close();
+                socket = new Socket("127.0.0.1", first.getPort());
+            }
+        } catch (IOException | InterruptedException e) {
+            // closed by the server or by the test
+        } finally {
+            try {
+                socket.close();
+            } catch (IOException e) {
+                // closing
+            }
+        }
     }
 
     @Test

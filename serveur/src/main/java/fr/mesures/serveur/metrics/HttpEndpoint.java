@@ -2,10 +2,11 @@ package fr.mesures.serveur.metrics;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpMethod;
@@ -13,7 +14,6 @@ import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
-import org.eclipse.jetty.server.NetworkConnectionLimit;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
@@ -27,8 +27,8 @@ import org.eclipse.jetty.util.thread.Scheduler;
  * The HTTP side, on Jetty's core API (no servlets): {@code GET /metrics} (Prometheus text format) and
  * {@code GET /health} (200 with a small JSON body when healthy, 503 otherwise). A health check must get its answer
  * however other HTTP clients behave: Jetty reads requests without holding a thread, so a client that stalls costs a
- * connection, not a thread, and connections are bounded in number (64) and each in time (5 s without a byte either
- * way, 10 s in all, one request each). Threads: {@code serveur-http-N}, at most 8 (one accepting, one selecting,
+ * connection, not a thread, and connections are bounded in number (64: one more closes the oldest) and each in time
+ * (5 s without a byte either way, 10 s in all, one request each). Threads: {@code serveur-http-N}, at most 8 (one accepting, one selecting,
  * the rest answering), and {@code serveur-http-timer}, which enforces the time limits.
  */
 public final class HttpEndpoint implements AutoCloseable {
@@ -43,13 +43,17 @@ public final class HttpEndpoint implements AutoCloseable {
      */
     private static final Duration DEADLINE = Duration.ofSeconds(10);
     /**
-     * Defends the process's descriptors and memory against many connections: past this many, new ones wait in the
-     * listen backlog, and the open ones get {@link #IDLE_TIMEOUT_AT_LIMIT} so that the backlog moves.
+     * Defends the process's descriptors and memory against many connections: one more than this closes the oldest.
+     * Making new connections wait instead (Jetty's connection limit) let a thousand clients trickling their
+     * requests hold a health check in the listen backlog for over a second.
      */
     private static final int MAX_CONNECTIONS = 64;
-    private static final Duration IDLE_TIMEOUT_AT_LIMIT = Duration.ofSeconds(1);
+    /** Connections the kernel queues while the acceptor works through a flood; a SYN dropped waits 1 s to retry. */
+    private static final int ACCEPT_QUEUE = 1024;
     /** Defends against large requests: a GET needs a request line and a few headers; larger ones get 431. */
     private static final int MAX_REQUEST_HEADER_BYTES = 8 * 1024;
+    /** Prometheus scrapes every 15 s or so; clients asking more often than this share one scrape. */
+    private static final Duration SCRAPE_MAX_AGE = Duration.ofMillis(250);
     /** One accepting, one selecting, the rest for answering; Jetty warns when that leaves none. */
     private static final int MAX_THREADS = 8;
 
@@ -85,12 +89,10 @@ public final class HttpEndpoint implements AutoCloseable {
         connector.setHost(bind);
         connector.setPort(port);
         connector.setIdleTimeout(IDLE_TIMEOUT.toMillis());
-        connector.addEventListener(new Deadline(scheduler));
+        connector.setAcceptQueueSize(ACCEPT_QUEUE);
+        connector.addEventListener(new ConnectionGuard(scheduler));
         server.addConnector(connector);
-        var limit = new NetworkConnectionLimit(MAX_CONNECTIONS, connector);
-        limit.setEndPointIdleTimeout(IDLE_TIMEOUT_AT_LIMIT.toMillis());
-        server.addBean(limit);
-        server.setHandler(new Routes(metrics, health));
+        server.setHandler(new Routes(new ScrapeCache(metrics::scrape, SCRAPE_MAX_AGE.toNanos()), health));
         try {
             server.start();
         } catch (Exception e) {
@@ -123,10 +125,10 @@ public final class HttpEndpoint implements AutoCloseable {
     /** {@code /metrics} and {@code /health}; any other path is left to Jetty, which answers 404. */
     private static final class Routes extends Handler.Abstract {
 
-        private final ServeurMetrics metrics;
+        private final ScrapeCache metrics;
         private final Supplier<Health> health;
 
-        Routes(ServeurMetrics metrics, Supplier<Health> health) {
+        Routes(ScrapeCache metrics, Supplier<Health> health) {
             this.metrics = metrics;
             this.health = health;
         }
@@ -139,42 +141,66 @@ public final class HttpEndpoint implements AutoCloseable {
             }
             if (!HttpMethod.GET.is(request.getMethod()) && !HttpMethod.HEAD.is(request.getMethod())) {
                 response.getHeaders().put(HttpHeader.ALLOW, "GET, HEAD");
-                respond(response, callback, 405, "text/plain; charset=utf-8", "only GET\n");
+                respond(response, callback, 405, "text/plain; charset=utf-8",
+                        StandardCharsets.UTF_8.encode("only GET\n"));
             } else if (path.equals("/metrics")) {
-                respond(response, callback, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.scrape());
+                respond(response, callback, 200, "text/plain; version=0.0.4; charset=utf-8",
+                        ByteBuffer.wrap(metrics.get()).asReadOnlyBuffer());
             } else {
                 Health now = health.get();
-                respond(response, callback, now.healthy() ? 200 : 503, "application/json", now.toJson());
+                respond(response, callback, now.healthy() ? 200 : 503, "application/json",
+                        StandardCharsets.UTF_8.encode(now.toJson()));
             }
             return true;
         }
 
         /** Jetty sets Content-Length from this single write, and sends no body to a HEAD. */
-        private static void respond(Response response, Callback callback, int status, String type, String body) {
+        private static void respond(Response response, Callback callback, int status, String type, ByteBuffer body) {
             response.setStatus(status);
             response.getHeaders().put(HttpHeader.CONTENT_TYPE, type);
-            response.write(true, StandardCharsets.UTF_8.encode(body), callback);
+            response.write(true, body, callback);
         }
     }
 
-    /** Closes each connection {@link #DEADLINE} after it opened, unless it closed before. */
-    private static final class Deadline implements Connection.Listener {
+    /**
+     * Closes each connection {@link #DEADLINE} after it opened, and the oldest one when more than
+     * {@link #MAX_CONNECTIONS} are open: a request answered in milliseconds (a health check) then never waits behind
+     * clients that hold connections without finishing their requests, and those lose their oldest ones first.
+     */
+    private static final class ConnectionGuard implements Connection.Listener {
 
         private final Scheduler scheduler;
-        private final Map<Connection, Scheduler.Task> pending = new ConcurrentHashMap<>();
+        /** In the order they opened; guarded by {@code this} (Jetty calls from its selector and timer threads). */
+        private final Map<Connection, Scheduler.Task> open = new LinkedHashMap<>();
 
-        Deadline(Scheduler scheduler) {
+        ConnectionGuard(Scheduler scheduler) {
             this.scheduler = scheduler;
         }
 
         @Override
         public void onOpened(Connection connection) {
-            pending.put(connection, scheduler.schedule(connection.getEndPoint()::close, DEADLINE));
+            Scheduler.Task deadline = scheduler.schedule(connection.getEndPoint()::close, DEADLINE);
+            Connection oldest = null;
+            synchronized (this) {
+                open.put(connection, deadline);
+                if (open.size() > MAX_CONNECTIONS) {
+                    var first = open.entrySet().iterator().next();
+                    oldest = first.getKey();
+                    first.getValue().cancel();
+                    open.remove(oldest);
+                }
+            }
+            if (oldest != null) {
+                oldest.getEndPoint().close();
+            }
         }
 
         @Override
         public void onClosed(Connection connection) {
-            Scheduler.Task task = pending.remove(connection);
+            Scheduler.Task task;
+            synchronized (this) {
+                task = open.remove(connection);
+            }
             if (task != null) {
                 task.cancel();
             }
