@@ -47,8 +47,9 @@ ensure_jars() {
     local jar newer
     for jar in serveur charge; do
         if [[ $jar == serveur ]]; then
-            newer=$(find "$ROOT/serveur/src/main" "$ROOT/protocole/src/main" "$ROOT/serveur/pom.xml" \
-                "$ROOT/protocole/pom.xml" -type f -newer "$SERVEUR_JAR" -print -quit)
+            newer=$(find "$ROOT/serveur/src/main" "$ROOT/protocole/src/main" "$ROOT/common/src/main" \
+                "$ROOT/serveur/pom.xml" "$ROOT/protocole/pom.xml" "$ROOT/common/pom.xml" -type f \
+                -newer "$SERVEUR_JAR" -print -quit)
         else
             newer=$(find "$ROOT/bench/src/main" "$ROOT/protocole/src/main" "$ROOT/bench/pom.xml" \
                 -type f -newer "$CHARGE_JAR" -print -quit)
