@@ -99,6 +99,8 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
     private volatile long queued;
     private volatile long inFlightSeen;
     private volatile long heldSeen;
+    /** What open connections themselves cost ({@link MemoryBudget#connectionCost}); selector thread. */
+    private long connectionBytes;
 
     /**
      * Opens the store (creating or migrating it) and prepares the threads; {@link #start()} starts them.
@@ -182,10 +184,11 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
             close();
             throw e;
         }
-        log.info("serveur listening on {}:{} (TLS {}, HTTP {}), storing in {}, {} workers, memory for clients: {} MiB"
+        // The start of this line is read by scripts and tests: "listening on ADDRESS:PORT (HTTP PORT)".
+        log.info("serveur listening on {}:{} (HTTP {}){}, storing in {}, {} workers, memory for clients: {} MiB"
                 + " in flight, {} MiB held, {} connections", settings.listen().bind(),
-                port() < 0 ? "off" : String.valueOf(port()), tlsPort() < 0 ? "off" : String.valueOf(tlsPort()),
-                http == null ? "off" : String.valueOf(http.port()), store.describe(), settings.workers(),
+                port() < 0 ? "off" : String.valueOf(port()), http == null ? "off" : String.valueOf(http.port()),
+                tlsPort() < 0 ? "" : ", TLS on " + tlsPort(), store.describe(), settings.workers(),
                 budget.inFlightLimit() >> 20, budget.heldLimit() >> 20, listenSettings().maxConnections());
     }
 
@@ -240,6 +243,17 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
     @Override
     protected void onOpen(SensorConnection connection) {
         metrics.connectionOpened(connection.tls());
+        connectionBytes += MemoryBudget.connectionCost(connection.tls());
+    }
+
+    /**
+     * The connections' own memory is bounded by count for plaintext ones ({@link #withinHeap}); a TLS connection
+     * costs five times as much, so a heap that holds 10,000 plaintext connections holds about 2,000 TLS ones, and
+     * the next is refused as over the limit.
+     */
+    @Override
+    protected boolean admit(boolean tls) {
+        return connectionBytes + MemoryBudget.connectionCost(tls) <= MemoryBudget.connectionBytesFor(HEAP);
     }
 
     @Override
@@ -379,6 +393,7 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
 
     @Override
     protected void onClosed(SensorConnection connection) {
+        connectionBytes -= MemoryBudget.connectionCost(connection.tls());
         // Its values in flight stay charged until their acknowledgement comes back (and finds it closed).
         budget.hold(connection.account(), 0);
         budget.waiting(connection.account(), false);

@@ -82,7 +82,17 @@ public final class MemoryBudget {
 
     /** How many connections a heap can hold, at {@link Footprint#CONNECTION} plus a reserve each, in a sixth. */
     public static int connectionsFor(long maxHeapBytes) {
-        return (int) Math.min(Integer.MAX_VALUE, maxHeapBytes / 6 / (Footprint.CONNECTION + Footprint.RESERVE));
+        return (int) Math.min(Integer.MAX_VALUE, connectionBytesFor(maxHeapBytes) / connectionCost(false));
+    }
+
+    /** The part of a heap that connections themselves may take: a sixth. */
+    public static long connectionBytesFor(long maxHeapBytes) {
+        return maxHeapBytes / 6;
+    }
+
+    /** What one connection costs against {@link #connectionBytesFor}: more over TLS, for its engine and session. */
+    public static int connectionCost(boolean tls) {
+        return Footprint.CONNECTION + Footprint.RESERVE + (tls ? Footprint.TLS_SESSION : 0);
     }
 
     public long inFlightLimit() {

@@ -145,6 +145,14 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
     protected void onHandshakeFailed(C connection, String reason, String detail) {
     }
 
+    /**
+     * Whether one more connection, over TLS or not, fits; checked before each accept's connection is opened, after
+     * the connection limit. False refuses it as over the limit.
+     */
+    protected boolean admit(boolean tls) {
+        return true;
+    }
+
     /** A connection over the limit was refused; returns the bytes to send it before closing, or null. */
     protected byte[] onRefused() {
         return null;
@@ -507,7 +515,7 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
             if (channel == null) {
                 return;
             }
-            if (connections.size() >= settings.maxConnections()) {
+            if (connections.size() >= settings.maxConnections() || !admit(tls != null)) {
                 // A TLS client could not read a plaintext line: it is only closed.
                 refuse(channel, tls == null);
                 continue;

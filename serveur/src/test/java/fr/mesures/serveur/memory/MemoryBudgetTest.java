@@ -18,6 +18,17 @@ class MemoryBudgetTest {
     private final MemoryBudget budget = new MemoryBudget(32 * MIB, 8 * MIB, MAX_VALUE);
 
     @Test
+    void aTlsConnectionCostsItsSessionSoA128MiBHeapHoldsAboutTwoThousand() {
+        long sixth = MemoryBudget.connectionBytesFor(128 * MIB);
+        assertThat(MemoryBudget.connectionCost(true)).isEqualTo(MemoryBudget.connectionCost(false)
+                + Footprint.TLS_SESSION);
+        // The measured 11 KB an established TLS connection takes, less the 4 KiB of buffers counted as held.
+        assertThat(MemoryBudget.connectionCost(true)).isGreaterThanOrEqualTo(11_000 - 4_096);
+        assertThat(sixth / MemoryBudget.connectionCost(true)).isBetween(2_000L, 2_300L);
+        assertThat(sixth / MemoryBudget.connectionCost(false)).isGreaterThanOrEqualTo(10_000L);
+    }
+
+    @Test
     void aHeapOf128MiBGives16MiBInFlight8MiBHeldAndTenThousandConnections() {
         var forHeap = MemoryBudget.forHeap(128 * MIB, MAX_VALUE);
         assertThat(forHeap.inFlightLimit()).isEqualTo(16 * MIB);
