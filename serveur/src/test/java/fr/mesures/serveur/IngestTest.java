@@ -55,41 +55,7 @@ class IngestTest {
     @Test
     void hundredConnectionsOfAThousandReadingsEachAreStoredExactlyOnce() throws Exception {
         server = RunningServeur.sqlite(dir);
-        int connections = 100;
-        int perConnection = 1_000;
-        ExecutorService clients = Executors.newFixedThreadPool(connections);
-        try {
-            List<Future<List<Reply>>> results = new ArrayList<>();
-            for (int c = 0; c < connections; c++) {
-                String id = "capteur_" + c;
-                results.add(clients.submit(() -> {
-                    try (var client = server.connect()) {
-                        client.requestAcks();
-                        var text = new StringBuilder();
-                        for (int i = 0; i < perConnection; i++) {
-                            text.append(reading(id, i % 40, 1_764_000_000_000L + i));
-                        }
-                        client.send(text.toString());
-                        return client.finish();
-                    }
-                }));
-            }
-            for (Future<List<Reply>> result : results) {
-                assertThat(result.get()).last().isEqualTo(new Reply.Ack(perConnection + 1));
-                assertThat(result.get()).allMatch(r -> r instanceof Reply.Ack);
-            }
-        } finally {
-            clients.shutdownNow();
-        }
-        // The table's key merges a reading stored twice into one row, so the rows alone cannot show it: the
-        // counters can.
-        assertThat(server.metric("serveur_readings_stored_total")).isEqualTo((double) connections * perConnection);
-        assertThat(server.metric("serveur_readings_duplicate_total")).isZero();
-        assertThat(server.rows()).isEqualTo((long) connections * perConnection);
-        assertThat(Probe.number(server.store, "SELECT count(DISTINCT capteur_id) FROM mesures")).isEqualTo(connections);
-        assertThat(Probe.number(server.store, "SELECT count(*) FROM (SELECT capteur_id FROM mesures"
-                + " GROUP BY capteur_id HAVING count(*) <> " + perConnection + ")"))
-                .as("sensors without exactly %d rows", perConnection).isZero();
+        ExactlyOnce.check(server, server::connect, 100, 1_000);
     }
 
     /** A value the server must reject: the batch element it names (0: the value), the reason, a phrase said. */

@@ -92,38 +92,10 @@ class TlsTest {
     @Test
     void hundredTlsConnectionsOfAThousandReadingsEachAreStoredExactlyOnce() throws Exception {
         server = start(UnaryOperator.identity());
-        int connections = 100;
-        int perConnection = 1_000;
-        ExecutorService clients = Executors.newFixedThreadPool(connections);
-        try {
-            List<Future<List<Reply>>> results = new ArrayList<>();
-            for (int c = 0; c < connections; c++) {
-                String id = "capteur_" + c;
-                results.add(clients.submit(() -> {
-                    try (var client = connectTls()) {
-                        client.requestAcks();
-                        var text = new StringBuilder();
-                        for (int i = 0; i < perConnection; i++) {
-                            text.append(reading(id, i % 40, 1_764_000_000_000L + i));
-                        }
-                        client.send(text.toString());
-                        return client.finish();
-                    }
-                }));
-            }
-            for (Future<List<Reply>> result : results) {
-                assertThat(result.get()).last().isEqualTo(new Reply.Ack(perConnection + 1));
-                assertThat(result.get()).allMatch(r -> r instanceof Reply.Ack);
-            }
-        } finally {
-            clients.shutdownNow();
-        }
-        assertThat(server.metric("serveur_readings_stored_total")).isEqualTo((double) connections * perConnection);
-        assertThat(server.metric("serveur_readings_duplicate_total")).isZero();
-        assertThat(server.rows()).isEqualTo((long) connections * perConnection);
-        assertThat(server.metric("serveur_connections_total", "transport", "tls")).isEqualTo(connections);
+        ExactlyOnce.check(server, this::connectTls, 100, 1_000);
+        assertThat(server.metric("serveur_connections_total", "transport", "tls")).isEqualTo(100);
         assertThat(server.metric("serveur_connections_total", "transport", "tcp")).isZero();
-        assertThat(server.metric("serveur_tls_handshakes_total")).isEqualTo(connections);
+        assertThat(server.metric("serveur_tls_handshakes_total")).isEqualTo(100);
     }
 
     @Test

@@ -52,8 +52,6 @@ public final class HttpEndpoint implements AutoCloseable {
     private static final int ACCEPT_QUEUE = 1024;
     /** Defends against large requests: a GET needs a request line and a few headers; larger ones get 431. */
     private static final int MAX_REQUEST_HEADER_BYTES = 8 * 1024;
-    /** Prometheus scrapes every 15 s or so; clients asking more often than this share one scrape. */
-    private static final Duration SCRAPE_MAX_AGE = Duration.ofMillis(250);
     /** One accepting, one selecting, the rest for answering; Jetty warns when that leaves none. */
     private static final int MAX_THREADS = 8;
 
@@ -92,7 +90,7 @@ public final class HttpEndpoint implements AutoCloseable {
         connector.setAcceptQueueSize(ACCEPT_QUEUE);
         connector.addEventListener(new ConnectionGuard(scheduler));
         server.addConnector(connector);
-        server.setHandler(new Routes(new ScrapeCache(metrics::scrape, SCRAPE_MAX_AGE.toNanos()), health));
+        server.setHandler(new Routes(new ScrapeCache(metrics::scrape), health));
         try {
             server.start();
         } catch (Exception e) {

@@ -567,14 +567,12 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
         }
     }
 
+    /** Closes a connection over the limit, telling it why first if it reads plaintext ({@code tell}). */
     private void refuse(SocketChannel channel, boolean tell) {
         byte[] message = onRefused();
-        if (!tell) {
-            message = null;
-        }
         try {
             channel.configureBlocking(false);
-            if (message != null) {
+            if (message != null && tell) {
                 channel.write(ByteBuffer.wrap(message));
             }
         } catch (IOException e) {
