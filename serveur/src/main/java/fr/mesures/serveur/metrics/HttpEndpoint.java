@@ -57,10 +57,12 @@ public final class HttpEndpoint implements AutoCloseable {
 
     private final Server server;
     private final ServerConnector connector;
+    private final SharedScrape scrapes;
 
-    private HttpEndpoint(Server server, ServerConnector connector) {
+    private HttpEndpoint(Server server, ServerConnector connector, SharedScrape scrapes) {
         this.server = server;
         this.connector = connector;
+        this.scrapes = scrapes;
     }
 
     /**
@@ -90,7 +92,8 @@ public final class HttpEndpoint implements AutoCloseable {
         connector.setAcceptQueueSize(ACCEPT_QUEUE);
         connector.addEventListener(new ConnectionGuard(scheduler));
         server.addConnector(connector);
-        server.setHandler(new Routes(new ScrapeCache(metrics::scrape), health));
+        var scrapes = new SharedScrape(metrics::scrape);
+        server.setHandler(new Routes(scrapes, health));
         try {
             server.start();
         } catch (Exception e) {
@@ -104,7 +107,7 @@ public final class HttpEndpoint implements AutoCloseable {
             throw new UncheckedIOException("cannot listen for HTTP on " + bind + ":" + port + ": " + why,
                     e instanceof IOException io ? io : new IOException(e));
         }
-        return new HttpEndpoint(server, connector);
+        return new HttpEndpoint(server, connector, scrapes);
     }
 
     public int port() {
@@ -113,6 +116,7 @@ public final class HttpEndpoint implements AutoCloseable {
 
     @Override
     public void close() {
+        scrapes.close();
         try {
             server.stop();
         } catch (Exception e) {
@@ -123,10 +127,10 @@ public final class HttpEndpoint implements AutoCloseable {
     /** {@code /metrics} and {@code /health}; any other path is left to Jetty, which answers 404. */
     private static final class Routes extends Handler.Abstract {
 
-        private final ScrapeCache metrics;
+        private final SharedScrape metrics;
         private final Supplier<Health> health;
 
-        Routes(ScrapeCache metrics, Supplier<Health> health) {
+        Routes(SharedScrape metrics, Supplier<Health> health) {
             this.metrics = metrics;
             this.health = health;
         }
@@ -142,8 +146,18 @@ public final class HttpEndpoint implements AutoCloseable {
                 respond(response, callback, 405, "text/plain; charset=utf-8",
                         StandardCharsets.UTF_8.encode("only GET\n"));
             } else if (path.equals("/metrics")) {
-                respond(response, callback, 200, "text/plain; version=0.0.4; charset=utf-8",
-                        ByteBuffer.wrap(metrics.get()).asReadOnlyBuffer());
+                metrics.request(new SharedScrape.Answer() {
+                    @Override
+                    public void text(byte[] utf8) {
+                        respond(response, callback, 200, "text/plain; version=0.0.4; charset=utf-8",
+                                ByteBuffer.wrap(utf8).asReadOnlyBuffer());
+                    }
+
+                    @Override
+                    public void failed(Throwable why) {
+                        callback.failed(why);
+                    }
+                });
             } else {
                 Health now = health.get();
                 respond(response, callback, now.healthy() ? 200 : 503, "application/json",

@@ -69,11 +69,29 @@ class MainTest {
     }
 
     @Test
+    void tlsSettingsThatCannotWorkAreOneLineAndExitCode2() throws Exception {
+        Path store = dir.resolve("mesures.db");
+        Run alone = run("--tls-cert", "serveur.crt", "--store", "sqlite:" + store, "--http-port", "-1");
+        assertThat(alone.exitCode()).isEqualTo(2);
+        assertThat(alone.err().lines()).singleElement().asString().isEqualTo(
+                "serveur: TLS needs both --tls-cert and --tls-key");
+        Path garbage = Files.writeString(dir.resolve("serveur.crt"), "not a certificate");
+        Run bad = run("--tls-cert", garbage.toString(), "--tls-key", garbage.toString(), "--store", "sqlite:" + store,
+                "--http-port", "-1");
+        assertThat(bad.exitCode()).isEqualTo(2);
+        assertThat(bad.err().lines()).singleElement().asString().startsWith("serveur: ").contains("serveur.crt");
+        Run nothing = run("--port", "-1", "--store", "sqlite:" + store, "--http-port", "-1");
+        assertThat(nothing.exitCode()).isEqualTo(2);
+        assertThat(nothing.err().lines()).singleElement().asString().contains("there must be a TLS port");
+    }
+
+    @Test
     void helpListsEveryFlagWithItsEnvironmentVariable() {
         Run run = run("--help");
         assertThat(run.exitCode()).isZero();
         assertThat(run.out()).contains("--port", "SERVEUR_PORT", "--http-port", "--bind", "--store", "SERVEUR_STORE",
-                "--max-connections", "--idle-timeout", "--max-message-bytes", "--workers");
+                "--max-connections", "--idle-timeout", "--max-message-bytes", "--workers", "--tls-port",
+                "SERVEUR_TLS_CERT", "--tls-key", "--tls-handshake-timeout");
     }
 
     @Test
