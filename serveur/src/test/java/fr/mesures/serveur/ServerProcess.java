@@ -58,6 +58,8 @@ final class ServerProcess implements AutoCloseable {
                 return m.find();
             });
         } catch (RuntimeException e) {
+            // The JVM first: killing a wrapper such as strace would leave it running.
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
             process.destroyForcibly();
             throw e;
         }
