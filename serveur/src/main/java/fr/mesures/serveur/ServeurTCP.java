@@ -243,22 +243,24 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
     @Override
     protected void onOpen(SensorConnection connection) {
         metrics.connectionOpened(connection.tls());
-        connectionBytes += MemoryBudget.connectionCost(connection.tls());
+        connectionBytes += MemoryBudget.connectionCost(connection.tls(), connection.handshaking());
     }
 
     /**
      * The connections' own memory is bounded by count for plaintext ones ({@link #withinHeap}); a TLS connection
-     * costs five times as much, so a heap that holds 10,000 plaintext connections holds about 2,000 TLS ones, and
-     * the next is refused as over the limit.
+     * costs ten times as much during its handshake and five times after, so a heap that holds 10,000 plaintext
+     * connections admits about 1,100 TLS handshakes at once and holds about 2,000 established TLS connections; the
+     * next is refused as over the limit.
      */
     @Override
     protected boolean admit(boolean tls) {
-        return connectionBytes + MemoryBudget.connectionCost(tls) <= MemoryBudget.connectionBytesFor(HEAP);
+        return connectionBytes + MemoryBudget.connectionCost(tls, tls) <= MemoryBudget.connectionBytesFor(HEAP);
     }
 
     @Override
     protected void onHandshake(SensorConnection connection) {
         metrics.tlsHandshake();
+        connectionBytes += MemoryBudget.connectionCost(true, false) - MemoryBudget.connectionCost(true, true);
     }
 
     @Override
@@ -393,7 +395,7 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
 
     @Override
     protected void onClosed(SensorConnection connection) {
-        connectionBytes -= MemoryBudget.connectionCost(connection.tls());
+        connectionBytes -= MemoryBudget.connectionCost(connection.tls(), connection.handshaking());
         // Its values in flight stay charged until their acknowledgement comes back (and finds it closed).
         budget.hold(connection.account(), 0);
         budget.waiting(connection.account(), false);

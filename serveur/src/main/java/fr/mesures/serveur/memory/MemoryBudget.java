@@ -82,7 +82,7 @@ public final class MemoryBudget {
 
     /** How many connections a heap can hold, at {@link Footprint#CONNECTION} plus a reserve each, in a sixth. */
     public static int connectionsFor(long maxHeapBytes) {
-        return (int) Math.min(Integer.MAX_VALUE, connectionBytesFor(maxHeapBytes) / connectionCost(false));
+        return (int) Math.min(Integer.MAX_VALUE, connectionBytesFor(maxHeapBytes) / connectionCost(false, false));
     }
 
     /** The part of a heap that connections themselves may take: a sixth. */
@@ -90,9 +90,16 @@ public final class MemoryBudget {
         return maxHeapBytes / 6;
     }
 
-    /** What one connection costs against {@link #connectionBytesFor}: more over TLS, for its engine and session. */
-    public static int connectionCost(boolean tls) {
-        return Footprint.CONNECTION + Footprint.RESERVE + (tls ? Footprint.TLS_SESSION : 0);
+    /**
+     * What one connection costs against {@link #connectionBytesFor}: more over TLS, for its engine and session, and
+     * more still while its handshake is under way.
+     */
+    public static int connectionCost(boolean tls, boolean handshaking) {
+        int base = Footprint.CONNECTION + Footprint.RESERVE;
+        if (!tls) {
+            return base;
+        }
+        return base + (handshaking ? Footprint.TLS_HANDSHAKE : Footprint.TLS_SESSION);
     }
 
     public long inFlightLimit() {

@@ -18,14 +18,19 @@ class MemoryBudgetTest {
     private final MemoryBudget budget = new MemoryBudget(32 * MIB, 8 * MIB, MAX_VALUE);
 
     @Test
-    void aTlsConnectionCostsItsSessionSoA128MiBHeapHoldsAboutTwoThousand() {
+    void aTlsConnectionCostsItsHandshakeThenItsSessionSoA128MiBHeapHoldsAThousandHandshakes() {
         long sixth = MemoryBudget.connectionBytesFor(128 * MIB);
-        assertThat(MemoryBudget.connectionCost(true)).isEqualTo(MemoryBudget.connectionCost(false)
-                + Footprint.TLS_SESSION);
-        // The measured 11 KB an established TLS connection takes, less the 4 KiB of buffers counted as held.
-        assertThat(MemoryBudget.connectionCost(true)).isGreaterThanOrEqualTo(11_000 - 4_096);
-        assertThat(sixth / MemoryBudget.connectionCost(true)).isBetween(2_000L, 2_300L);
-        assertThat(sixth / MemoryBudget.connectionCost(false)).isGreaterThanOrEqualTo(10_000L);
+        int plain = MemoryBudget.connectionCost(false, false);
+        assertThat(MemoryBudget.connectionCost(false, true)).isEqualTo(plain);
+        assertThat(MemoryBudget.connectionCost(true, false)).isEqualTo(plain + Footprint.TLS_SESSION);
+        assertThat(MemoryBudget.connectionCost(true, true)).isEqualTo(plain + Footprint.TLS_HANDSHAKE);
+        // The measured 11 KB an established TLS connection takes, less the 4 KiB of buffers counted as held, and the
+        // 18.7 KB one in its handshake takes, all included.
+        assertThat(MemoryBudget.connectionCost(true, false)).isGreaterThanOrEqualTo(11_000 - 4_096);
+        assertThat(MemoryBudget.connectionCost(true, true)).isGreaterThanOrEqualTo(18_700);
+        assertThat(sixth / MemoryBudget.connectionCost(true, true)).isBetween(1_000L, 1_200L);
+        assertThat(sixth / MemoryBudget.connectionCost(true, false)).isBetween(2_000L, 2_300L);
+        assertThat(sixth / plain).isGreaterThanOrEqualTo(10_000L);
     }
 
     @Test
