@@ -1,6 +1,7 @@
 package fr.mesures.capteur;
 
 import fr.mesures.capteur.network.Backoff;
+import fr.mesures.common.tls.ClientTls;
 import fr.mesures.protocole.Durations;
 import java.time.Duration;
 
@@ -14,6 +15,8 @@ import java.time.Duration;
  * @param connectTimeout how long a connection attempt may take
  * @param ackTimeout     how long readings may wait for any acknowledgement before the server is taken for dead
  * @param backoff        delays between connection attempts
+ * @param tls            how to speak TLS to the server (its certificate checked, its host name too); null for
+ *                       plaintext
  */
 public record CapteurSettings(
         ServerAddress server,
@@ -21,7 +24,8 @@ public record CapteurSettings(
         int maxUnacked,
         Duration connectTimeout,
         Duration ackTimeout,
-        Backoff.Policy backoff) {
+        Backoff.Policy backoff,
+        ClientTls tls) {
 
     // Each duration is written once, as text, because the command line's defaults must be constant strings; the
     // Duration is read from that text.
@@ -64,6 +68,7 @@ public record CapteurSettings(
         private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
         private Duration ackTimeout = DEFAULT_ACK_TIMEOUT;
         private Backoff.Policy backoff = Backoff.Policy.DEFAULT;
+        private ClientTls tls;
 
         private Builder(ServerAddress server) {
             this.server = server;
@@ -94,8 +99,14 @@ public record CapteurSettings(
             return this;
         }
 
+        /** TLS to the server, or null (the default) for plaintext. */
+        public Builder tls(ClientTls tls) {
+            this.tls = tls;
+            return this;
+        }
+
         public CapteurSettings build() {
-            return new CapteurSettings(server, interval, maxUnacked, connectTimeout, ackTimeout, backoff);
+            return new CapteurSettings(server, interval, maxUnacked, connectTimeout, ackTimeout, backoff, tls);
         }
     }
 }

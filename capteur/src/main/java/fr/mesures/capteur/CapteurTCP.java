@@ -7,6 +7,7 @@ import fr.mesures.capteur.network.UnackedReadings;
 import fr.mesures.capteur.source.TemperatureSource;
 import fr.mesures.protocole.Reading;
 import fr.mesures.protocole.RejectReason;
+import fr.mesures.common.tls.ClientTls;
 import fr.mesures.protocole.Reply;
 import fr.mesures.protocole.Timestamps;
 import java.io.IOException;
@@ -298,7 +299,9 @@ public class CapteurTCP extends Capteur {
         stateSince = loop.now();
         try {
             ServerAddress server = settings.server();
-            connection = Connection.open(new InetSocketAddress(server.host(), server.port()), loop, this::ready);
+            ClientTls tls = settings.tls();
+            connection = Connection.open(new InetSocketAddress(server.host(), server.port()), loop, this::ready,
+                    tls == null ? null : () -> tls.newEngine(server.host(), server.port()));
             if (connection.isConnected()) {
                 connected();
             }
@@ -324,6 +327,9 @@ public class CapteurTCP extends Capteur {
                 if (!current.read(loop.readBuffer(), line -> reply(current, line))) {
                     serverClosed();
                     return;
+                }
+                if (connection == current && current.writeAfterRead()) {
+                    send();
                 }
             }
             if (connection == current && key.isValid() && key.isWritable()) {

@@ -9,12 +9,15 @@ import fr.mesures.capteur.source.ReplayedTemperatures;
 import fr.mesures.capteur.source.SimulatedTemperatures;
 import fr.mesures.capteur.source.TemperatureSource;
 import fr.mesures.capteur.source.TypedTemperatures;
+import fr.mesures.common.tls.TlsContexts;
+import fr.mesures.common.tls.TlsFileException;
 import fr.mesures.protocole.CapteurIds;
 import fr.mesures.protocole.Durations;
 import java.io.InputStream;
 import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -122,6 +125,18 @@ public final class CapteurCommand implements Callable<Integer> {
                     + " (default: ${DEFAULT-VALUE}).")
     private Duration stopTimeout;
 
+    @Option(names = "--tls", description = "Speak TLS to the server, checking its certificate against the JVM's"
+            + " trust store (or --tls-ca) and its host name [CAPTEUR_TLS].")
+    private boolean tls;
+
+    @Option(names = "--tls-ca", paramLabel = "FILE", description = "The authority (PEM) the server's certificate"
+            + " must come from, for a private CA; implies --tls [CAPTEUR_TLS_CA].")
+    private Path tlsCa;
+
+    @Option(names = "--tls-insecure", description = "TLS without any certificate or host name check: anyone on the"
+            + " path can pose as the server. For tests only; implies --tls [CAPTEUR_TLS_INSECURE].")
+    private boolean tlsInsecure;
+
     private final InputStream stdin;
     private final Map<String, String> environment;
 
@@ -201,9 +216,12 @@ public final class CapteurCommand implements Callable<Integer> {
                     .connectTimeout(connectTimeout)
                     .ackTimeout(ackTimeout)
                     .backoff(backoff())
+                    .tls(tls || tlsCa != null || tlsInsecure ? TlsContexts.client(tlsCa, null, null, tlsInsecure) : null)
                     .build();
             sources = sources(baseSeed);
         } catch (IllegalArgumentException e) {
+            throw usage(e.getMessage());
+        } catch (TlsFileException e) {
             throw usage(e.getMessage());
         }
         describe(ids, baseSeed);

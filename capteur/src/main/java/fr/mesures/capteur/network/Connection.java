@@ -4,14 +4,25 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
+import java.nio.channels.ByteChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
+import javax.net.ssl.SSLEngine;
+import tlschannel.ClientTlsChannel;
+import tlschannel.NeedsReadException;
+import tlschannel.NeedsWriteException;
 
 /**
  * One TCP connection of a sensor to the server, non-blocking, on an {@link EventLoop}: the socket, the bytes
  * waiting to be written, the number of values written so far (the server counts them from 1 on every
  * connection), and the unfinished reply line. Loop thread only.
+ *
+ * <p>Over TLS the bytes go through a {@code tls-channel} {@link ClientTlsChannel} over the socket, made once the TCP
+ * connection is up; its handshake happens inside the first writes and reads. A TLS write may need the server's
+ * next message first ({@link #writeWaitsForRead}): it is retried after the next read instead of spinning on a
+ * writable socket.
  */
 public final class Connection {
 
@@ -20,19 +31,29 @@ public final class Connection {
 
     private final SocketChannel channel;
     private final SelectionKey key;
+    /** Makes the TLS engine once connected; null for plaintext. */
+    private final Supplier<SSLEngine> tls;
+    private ByteChannel io;
+    private boolean writeWaitsForRead;
     private final ByteBuffer out = ByteBuffer.allocate(OUT_BUFFER_BYTES);
     private final ReplyLines replies = new ReplyLines();
     private long valuesWritten;
     private boolean connected;
 
-    private Connection(SocketChannel channel, SelectionKey key) {
+    private Connection(SocketChannel channel, SelectionKey key, Supplier<SSLEngine> tls) {
         this.channel = channel;
         this.key = key;
+        this.tls = tls;
+        this.io = channel;
     }
 
-    /** Starts connecting; {@link #finishConnect()} completes it when the key is connectable. */
-    public static Connection open(InetSocketAddress server, EventLoop loop, EventLoop.Handler handler)
-            throws IOException {
+    /**
+     * Starts connecting; {@link #finishConnect()} completes it when the key is connectable.
+     *
+     * @param tls makes the client engine (host name checked, SNI) for a TLS connection; null for plaintext
+     */
+    public static Connection open(InetSocketAddress server, EventLoop loop, EventLoop.Handler handler,
+            Supplier<SSLEngine> tls) throws IOException {
         SocketChannel channel = SocketChannel.open();
         try {
             channel.configureBlocking(false);
@@ -44,8 +65,10 @@ public final class Connection {
             boolean connected = channel.connect(server);
             SelectionKey key = loop.register(channel, connected ? SelectionKey.OP_READ : SelectionKey.OP_CONNECT,
                     handler);
-            Connection connection = new Connection(channel, key);
-            connection.connected = connected;
+            Connection connection = new Connection(channel, key, tls);
+            if (connected) {
+                connection.connected();
+            }
             return connection;
         } catch (IOException | RuntimeException e) {
             channel.close();
@@ -60,10 +83,17 @@ public final class Connection {
     /** @return true when connected; false while the handshake is still under way */
     public boolean finishConnect() throws IOException {
         if (!connected && channel.finishConnect()) {
-            connected = true;
+            connected();
             key.interestOps(SelectionKey.OP_READ);
         }
         return connected;
+    }
+
+    private void connected() {
+        connected = true;
+        if (tls != null) {
+            io = ClientTlsChannel.newBuilder(channel, tls.get()).build();
+        }
     }
 
     public SelectionKey key() {
@@ -98,17 +128,32 @@ public final class Connection {
         }
         out.flip();
         try {
-            channel.write(out);
+            io.write(out);
+        } catch (NeedsWriteException e) {
+            // TLS: what it took waits encrypted inside the channel; the socket is full.
+            return false;
+        } catch (NeedsReadException e) {
+            writeWaitsForRead = true;
+            return false;
         } finally {
             out.compact();
         }
         return out.position() == 0;
     }
 
+    /** True once after a read when a TLS write was waiting for the server's bytes: write again now. */
+    public boolean writeAfterRead() {
+        boolean again = writeWaitsForRead;
+        writeWaitsForRead = false;
+        return again;
+    }
+
     /** Asks to be told when the socket can take more bytes (or stops asking). */
     public void wantWrite(boolean want) {
         if (key.isValid()) {
-            int ops = want ? SelectionKey.OP_READ | SelectionKey.OP_WRITE : SelectionKey.OP_READ;
+            // A write waiting for the server's bytes would find the socket writable at once, again and again.
+            boolean write = want && !writeWaitsForRead;
+            int ops = write ? SelectionKey.OP_READ | SelectionKey.OP_WRITE : SelectionKey.OP_READ;
             if (key.interestOps() != ops) {
                 key.interestOps(ops);
             }
@@ -124,7 +169,16 @@ public final class Connection {
     public boolean read(ByteBuffer scratch, Consumer<String> lines) throws IOException {
         while (true) {
             scratch.clear();
-            int n = channel.read(scratch);
+            int n;
+            try {
+                n = io.read(scratch);
+            } catch (NeedsReadException e) {
+                return true;
+            } catch (NeedsWriteException e) {
+                // TLS: its handshake has bytes the socket does not take yet.
+                wantWrite(true);
+                return true;
+            }
             if (n < 0) {
                 return false;
             }
@@ -133,7 +187,8 @@ public final class Connection {
             }
             scratch.flip();
             replies.feed(scratch, lines);
-            if (!channel.isOpen() || n < scratch.capacity()) {
+            // A TLS read hands over one record: read on until the channel needs the socket again.
+            if (!channel.isOpen() || (io == channel && n < scratch.capacity())) {
                 return true;
             }
         }
@@ -143,7 +198,7 @@ public final class Connection {
     public void close() {
         key.cancel();
         try {
-            channel.close();
+            io.close();
         } catch (IOException e) {
             // Nothing to do: the sensor already treats this connection as gone.
         }

@@ -1,7 +1,9 @@
 package fr.mesures.capteur.it;
 
+import fr.mesures.common.tls.ServerTls;
 import fr.mesures.serveur.ServeurSettings;
 import fr.mesures.serveur.ServeurTCP;
+import fr.mesures.serveur.network.TlsListen;
 import java.nio.file.Path;
 
 /** The real server, in this JVM, on an ephemeral port of 127.0.0.1, storing into a SQLite file. */
@@ -26,8 +28,28 @@ final class InProcessServer implements AutoCloseable {
         return new InProcessServer(serveur, database);
     }
 
+    /** The server with its TLS listener alone, on {@code tlsPort} (0 for any free one). */
+    static InProcessServer startTls(Path database, int tlsPort, ServerTls tls) throws Exception {
+        ServeurTCP serveur = new ServeurTCP(ServeurSettings.builder().bind("127.0.0.1").port(-1).httpPort(-1)
+                .tls(new TlsListen(tlsPort, tls::context, context -> tls.newEngine(),
+                        TlsListen.DEFAULT_HANDSHAKE_TIMEOUT))
+                .store("sqlite:" + database).build());
+        serveur.start();
+        return new InProcessServer(serveur, database);
+    }
+
     int port() {
         return serveur.port();
+    }
+
+    int tlsPort() {
+        return serveur.tlsPort();
+    }
+
+    /** A metric of the server, summed over every series of that name. */
+    double metric(String name) {
+        return serveur.metrics().scrape().lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
     }
 
     String address() {
