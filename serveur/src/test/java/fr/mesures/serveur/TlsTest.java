@@ -3,15 +3,10 @@ package fr.mesures.serveur;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import fr.mesures.common.tls.CertifiedKey;
-import fr.mesures.common.tls.Certificates;
-import fr.mesures.common.tls.ClientAuth;
 import fr.mesures.common.tls.ClientTls;
 import fr.mesures.common.tls.KeyFormat;
-import fr.mesures.common.tls.KeyType;
-import fr.mesures.common.tls.PemFileWriter;
+import fr.mesures.common.tls.PrivatePki;
 import fr.mesures.common.tls.ServerTls;
-import fr.mesures.common.tls.TlsContexts;
 import fr.mesures.common.tls.Validity;
 import fr.mesures.protocole.Reading;
 import fr.mesures.protocole.Reply;
@@ -57,17 +52,9 @@ class TlsTest {
 
     @BeforeEach
     void certificates() throws Exception {
-        CertifiedKey authority = Certificates.authority("mesures test CA", CURRENT);
-        CertifiedKey leaf = Certificates.server(authority, List.of("localhost", "127.0.0.1"), CURRENT,
-                KeyType.EC_P256);
-        Path ca = dir.resolve("ca.pem");
-        Path cert = dir.resolve("serveur.crt");
-        Path key = dir.resolve("serveur.key");
-        PemFileWriter.writeCertificates(ca, authority.chain());
-        PemFileWriter.writeCertificates(cert, leaf.chain());
-        PemFileWriter.writePrivateKey(key, leaf.privateKey(), KeyFormat.PKCS8);
-        serverTls = TlsContexts.server(cert, key, null, ClientAuth.NONE);
-        clientTls = TlsContexts.client(ca, null, null, false);
+        PrivatePki pki = PrivatePki.create(dir, List.of("localhost", "127.0.0.1"), CURRENT, KeyFormat.PKCS8);
+        serverTls = pki.server();
+        clientTls = pki.client();
     }
 
     @AfterEach
@@ -83,7 +70,7 @@ class TlsTest {
 
     private RunningServeur start(Duration handshakeTimeout, UnaryOperator<ServeurSettings.Builder> more)
             throws Exception {
-        TlsListen tls = new TlsListen(0, serverTls::context, context -> serverTls.newEngine(), handshakeTimeout);
+        TlsListen tls = TlsListen.of(0, serverTls, handshakeTimeout);
         return RunningServeur.start(dir.resolve("mesures.db"), "sqlite:", b -> more.apply(b.tls(tls)));
     }
 

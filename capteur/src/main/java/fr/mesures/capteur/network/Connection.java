@@ -35,6 +35,8 @@ public final class Connection {
     private final Supplier<SSLEngine> tls;
     private ByteChannel io;
     private boolean writeWaitsForRead;
+    /** TLS: encrypted bytes the socket did not take (the channel keeps them): written before anything else. */
+    private boolean tlsWritePending;
     private final ByteBuffer out = ByteBuffer.allocate(OUT_BUFFER_BYTES);
     private final ReplyLines replies = new ReplyLines();
     private long valuesWritten;
@@ -123,14 +125,17 @@ public final class Connection {
      * @return true when nothing is left to write
      */
     public boolean flush() throws IOException {
-        if (out.position() == 0) {
+        if (out.position() == 0 && !tlsWritePending) {
             return true;
         }
         out.flip();
+        tlsWritePending = false;
         try {
+            // With nothing new, a TLS channel still writes what it holds.
             io.write(out);
         } catch (NeedsWriteException e) {
             // TLS: what it took waits encrypted inside the channel; the socket is full.
+            tlsWritePending = true;
             return false;
         } catch (NeedsReadException e) {
             writeWaitsForRead = true;
@@ -175,7 +180,8 @@ public final class Connection {
             } catch (NeedsReadException e) {
                 return true;
             } catch (NeedsWriteException e) {
-                // TLS: its handshake has bytes the socket does not take yet.
+                // TLS: its handshake has bytes the socket does not take yet; the next flush writes them.
+                tlsWritePending = true;
                 wantWrite(true);
                 return true;
             }

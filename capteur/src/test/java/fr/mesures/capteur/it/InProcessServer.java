@@ -31,8 +31,7 @@ final class InProcessServer implements AutoCloseable {
     /** The server with its TLS listener alone, on {@code tlsPort} (0 for any free one). */
     static InProcessServer startTls(Path database, int tlsPort, ServerTls tls) throws Exception {
         ServeurTCP serveur = new ServeurTCP(ServeurSettings.builder().bind("127.0.0.1").port(-1).httpPort(-1)
-                .tls(new TlsListen(tlsPort, tls::context, context -> tls.newEngine(),
-                        TlsListen.DEFAULT_HANDSHAKE_TIMEOUT))
+                .tls(TlsListen.of(tlsPort, tls, TlsListen.DEFAULT_HANDSHAKE_TIMEOUT))
                 .store("sqlite:" + database).build());
         serveur.start();
         return new InProcessServer(serveur, database);

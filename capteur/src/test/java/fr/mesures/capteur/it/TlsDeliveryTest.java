@@ -9,12 +9,10 @@ import fr.mesures.capteur.CapteurSettings;
 import fr.mesures.capteur.network.Backoff;
 import fr.mesures.capteur.source.LimitedSource;
 import fr.mesures.capteur.source.SimulatedTemperatures;
-import fr.mesures.common.tls.CertifiedKey;
 import fr.mesures.common.tls.Certificates;
-import fr.mesures.common.tls.ClientAuth;
 import fr.mesures.common.tls.KeyFormat;
-import fr.mesures.common.tls.KeyType;
 import fr.mesures.common.tls.PemFileWriter;
+import fr.mesures.common.tls.PrivatePki;
 import fr.mesures.common.tls.ServerTls;
 import fr.mesures.common.tls.TlsContexts;
 import fr.mesures.common.tls.Validity;
@@ -40,15 +38,9 @@ class TlsDeliveryTest {
 
     @BeforeEach
     void certificates() throws Exception {
-        CertifiedKey authority = Certificates.authority("mesures test CA", CURRENT);
-        CertifiedKey leaf = Certificates.server(authority, List.of("localhost", "127.0.0.1"), CURRENT,
-                KeyType.EC_P256);
-        ca = dir.resolve("ca.pem");
-        PemFileWriter.writeCertificates(ca, authority.chain());
-        PemFileWriter.writeCertificates(dir.resolve("serveur.crt"), leaf.chain());
-        PemFileWriter.writePrivateKey(dir.resolve("serveur.key"), leaf.privateKey(), KeyFormat.SEC1);
-        serverTls = TlsContexts.server(dir.resolve("serveur.crt"), dir.resolve("serveur.key"), null,
-                ClientAuth.NONE);
+        PrivatePki pki = PrivatePki.create(dir, List.of("localhost", "127.0.0.1"), CURRENT, KeyFormat.SEC1);
+        ca = pki.authority();
+        serverTls = pki.server();
     }
 
     @Test

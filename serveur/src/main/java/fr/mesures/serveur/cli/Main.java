@@ -198,7 +198,7 @@ public final class Main implements Callable<Integer> {
             throw new IllegalArgumentException("TLS needs both --tls-cert and --tls-key");
         }
         ServerTls tls = TlsContexts.server(tlsCert, tlsKey, null, ClientAuth.NONE);
-        return new TlsListen(tlsPort, tls::context, context -> tls.newEngine(), tlsHandshakeTimeout);
+        return TlsListen.of(tlsPort, tls, tlsHandshakeTimeout);
     }
 
     /** Reads {@code 250ms}, {@code 30s}, {@code 5m}. */

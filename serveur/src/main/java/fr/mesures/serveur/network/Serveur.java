@@ -1,5 +1,6 @@
 package fr.mesures.serveur.network;
 
+import fr.mesures.common.tls.ServerTls;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -205,7 +206,7 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
 
     /**
      * The selector thread is dying of {@code error}: every connection is about to be closed. Called on that
-     * thread, before the connections close.
+     * thread, before the connections close; or on a {@code serveur-tls} thread that dies of an {@code Error}.
      */
     protected void onFailure(Throwable error) {
     }
@@ -543,8 +544,9 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
 
     private void startTls(C c, SocketChannel channel, TlsListen tls, long nowNanos) {
         TrackingAllocator buffers = new TrackingAllocator(TLS_ALLOCATOR);
-        TlsChannel tlsChannel = ServerTlsChannel.newBuilder(channel, tls.contexts().get())
-                .withEngineFactory(tls.engines())
+        ServerTls current = tls.tls().get();
+        TlsChannel tlsChannel = ServerTlsChannel.newBuilder(channel, current.context())
+                .withEngineFactory(context -> current.newEngine())
                 .withRunTasks(false)
                 .withPlainBufferAllocator(buffers)
                 .withEncryptedBufferAllocator(buffers)
