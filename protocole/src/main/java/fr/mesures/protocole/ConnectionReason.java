@@ -11,6 +11,12 @@ public enum ConnectionReason {
     IDLE_TIMEOUT("idle_timeout"),
     /** A value was started and not finished within the idle timeout; the connection is closed. */
     VALUE_TIMEOUT("value_timeout"),
+    /** The {@code {"auth": ...}} value was refused (unknown token, or a token sent in clear): the connection is closed. */
+    UNAUTHORIZED("unauthorized"),
+    /** The server requires authentication and a reading came before it: the connection is closed. */
+    AUTH_REQUIRED("auth_required"),
+    /** The connection's credential was revoked while it was open: the connection is closed. */
+    REVOKED("revoked"),
     /** Error lines were left out (counted in {@code dropped}); the values they were about are still acknowledged. */
     REPLIES_DROPPED("replies_dropped");
 

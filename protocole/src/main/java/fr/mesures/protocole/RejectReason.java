@@ -26,6 +26,11 @@ public enum RejectReason {
      * is kept. (The same temperature again is a harmless duplicate, acknowledged, not rejected.)
      */
     CONFLICT("conflict"),
+    /**
+     * The connection's identity (its token's credential, or its client certificate) may not write this
+     * {@code capteur_id}: nothing of the reading is stored; the connection goes on.
+     */
+    FORBIDDEN("forbidden"),
     /** Bytes that cannot start a value, skipped up to the next newline. */
     GARBAGE("garbage"),
     /** A value longer than the maximum message size. */

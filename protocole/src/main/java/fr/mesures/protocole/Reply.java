@@ -14,6 +14,7 @@ import java.io.IOException;
  *   <li>{@link Error} {@code {"error": "...", "index": K, "reason": "missing_field"}} (plus {@code "element": E}
  *       inside a batch): value K was rejected, for the reason a program can test; without an index the error is
  *       about the connection; with {@code "dropped": D}, D error lines were left out.</li>
+ *   <li>{@link AuthOk} {@code {"auth": "ok"}}: the connection's {@code {"auth": TOKEN}} value was accepted.</li>
  * </ul>
  */
 public sealed interface Reply {
@@ -29,6 +30,16 @@ public sealed interface Reply {
         @Override
         public String toJson() {
             return "{\"ack\":" + count + "}\n";
+        }
+    }
+
+    /** The token of the connection's first value was accepted; sent at once, whether or not replies were asked for. */
+    record AuthOk() implements Reply {
+        public static final String LINE = "{\"auth\":\"ok\"}\n";
+
+        @Override
+        public String toJson() {
+            return LINE;
         }
     }
 
@@ -94,6 +105,7 @@ public sealed interface Reply {
             int element = 0;
             long dropped = 0;
             String reason = null;
+            String auth = null;
             String field;
             while ((field = parser.nextFieldName()) != null) {
                 parser.nextToken();
@@ -104,6 +116,7 @@ public sealed interface Reply {
                     case "element" -> element = parser.getValueAsInt(0);
                     case "dropped" -> dropped = parser.getValueAsLong(0);
                     case "reason" -> reason = parser.getValueAsString();
+                    case "auth" -> auth = parser.getValueAsString();
                     default -> parser.skipChildren();
                 }
             }
@@ -113,6 +126,9 @@ public sealed interface Reply {
             if (ack >= 0) {
                 return new Ack(ack);
             }
+            if ("ok".equals(auth)) {
+                return new AuthOk();
+            }
             throw new IllegalArgumentException("not a reply: " + line);
         } catch (IOException e) {
             throw new IllegalArgumentException("not a reply: " + line, e);
@@ -121,4 +137,13 @@ public sealed interface Reply {
 
     /** The request a client sends (as any value) to get replies while it is still sending. */
     String ACKS_REQUEST = "{\"acks\":true}\n";
+
+    /**
+     * The first value of a client that proves who it is with a token, asking for replies as well when {@code acks}
+     * (the server answers {@link AuthOk} or an error line, then closes).
+     */
+    static String authRequest(String token, boolean acks) {
+        return "{\"auth\":\"" + new String(JsonStringEncoder.getInstance().quoteAsString(token)) + "\""
+                + (acks ? ",\"acks\":true" : "") + "}\n";
+    }
 }

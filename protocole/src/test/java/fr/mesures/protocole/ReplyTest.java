@@ -32,6 +32,15 @@ class ReplyTest {
     }
 
     @Test
+    void theAuthExchangeRoundTrips() {
+        assertThat(Reply.parse(new Reply.AuthOk().toJson())).isEqualTo(new Reply.AuthOk());
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Reply.parse("{\"auth\": \"no\"}"))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThat(Reply.authRequest("a\"b", true)).isEqualTo("{\"auth\":\"a\\\"b\",\"acks\":true}\n");
+        assertThat(Reply.authRequest("t", false)).isEqualTo("{\"auth\":\"t\"}\n");
+    }
+
+    @Test
     void aLineFromAnOlderServerWithoutReasonStillParses() {
         assertThat(Reply.parse("{\"error\":\"bad\",\"index\":3}"))
                 .isEqualTo(new Reply.Error("bad", 3, 0, 0, null));
