@@ -1,5 +1,7 @@
 package fr.mesures.capteur;
 
+import fr.mesures.capteur.auth.AuthToken;
+import fr.mesures.capteur.auth.Refusal;
 import fr.mesures.capteur.network.Backoff;
 import fr.mesures.capteur.network.Connection;
 import fr.mesures.capteur.network.EventLoop;
@@ -15,6 +17,7 @@ import java.net.InetSocketAddress;
 import java.nio.channels.CancelledKeyException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.UnresolvedAddressException;
+import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongSupplier;
@@ -31,6 +34,13 @@ import org.slf4j.LoggerFactory;
  * rejects ({@code {"error": ..., "index": K}}) is logged with the server's reason and not sent again, except when
  * the reason is {@code internal_error} (the server failed, nothing was stored): that is a failure like any other,
  * and the reading is sent again on the next connection.
+ *
+ * <p>With a token, value 1 of each connection is {@code {"auth": TOKEN, "acks": true}} instead, and readings follow
+ * it at once. A refusal of who the sensor is ({@code unauthorized}, {@code auth_required}, {@code revoked}, or a
+ * fatal TLS alert about its certificate, see {@link Refusal}) is final: the sensor stops, abandons what it holds and
+ * tells its {@link Listener#refused listener}, since the same credential would be refused again. A server
+ * certificate the sensor itself does not trust is not final (the server may be given a right one): it is retried
+ * with the backoff like any failure, and said again every minute.
  *
  * <p>It measures on its own schedule (every {@link CapteurSettings#interval()}, starting at a given phase so that
  * many sensors spread out), or, with a zero interval or a source that paces itself (standard input), as fast as
@@ -60,6 +70,13 @@ public class CapteurTCP extends Capteur {
         default void connectionFailed() {
         }
 
+        /**
+         * The server refused who the sensor is, for good; {@link #finished} follows at once. The sensor has logged
+         * it.
+         */
+        default void refused(CapteurTCP capteur, Refusal refusal) {
+        }
+
         /** The sensor is done: its source ended or it was stopped, and nothing is left to deliver (or it gave up). */
         default void finished(CapteurTCP capteur) {
         }
@@ -71,6 +88,8 @@ public class CapteurTCP extends Capteur {
     /** Readings made in one go when measuring as fast as possible, before letting the other sensors run. */
     private static final int PUMP_CHUNK = 256;
     private static final long DROP_LOG_PERIOD_MILLIS = 10_000;
+    /** How often a sensor says again that it does not trust the server's certificate while it keeps trying. */
+    private static final long CERTIFICATE_LOG_PERIOD_MILLIS = 60_000;
 
     private final CapteurSettings settings;
     private final EventLoop loop;
@@ -95,11 +114,13 @@ public class CapteurTCP extends Capteur {
     private long stateSince;
     private long waitingForAckSince;
     private long lastDropLog = Long.MIN_VALUE;
+    private long lastCertificateLog = Long.MIN_VALUE;
     private int failuresInARow;
 
     private long produced;
     private long acknowledged;
     private long rejected;
+    private long forbidden;
     private long abandoned;
 
     /**
@@ -132,16 +153,30 @@ public class CapteurTCP extends Capteur {
 
     /** Gives up at once: what is not acknowledged is abandoned, and counted. Any thread. */
     public void abort() {
-        loop.execute(() -> {
-            if (state != State.FINISHED) {
-                abandoned = unacked.size();
-                if (abandoned > 0) {
+        loop.execute(() -> giveUp(true));
+    }
+
+    /**
+     * Gives up at once because another sensor sharing this one's credential was refused: what is not acknowledged
+     * is abandoned and counted, without a line of its own (the refusal was said once). Any thread.
+     */
+    public void abortRefused() {
+        loop.execute(() -> giveUp(false));
+    }
+
+    private void giveUp(boolean say) {
+        if (state != State.FINISHED) {
+            abandoned = unacked.size();
+            if (abandoned > 0) {
+                if (say) {
                     log.warn("capteur {}: giving up with {} readings not acknowledged", id(), abandoned);
+                } else {
+                    log.debug("capteur {}: giving up with {} readings not acknowledged", id(), abandoned);
                 }
-                measuring = false;
-                finish();
             }
-        });
+            measuring = false;
+            finish();
+        }
     }
 
     // ---- measuring (loop thread) ----
@@ -325,7 +360,9 @@ public class CapteurTCP extends Capteur {
             }
             if (key.isReadable()) {
                 if (!current.read(loop.readBuffer(), line -> reply(current, line))) {
-                    serverClosed();
+                    if (connection == current) { // not when a line read just before made the sensor stop
+                        serverClosed();
+                    }
                     return;
                 }
                 if (connection == current && current.writeAfterRead()) {
@@ -337,8 +374,7 @@ public class CapteurTCP extends Capteur {
             }
         } catch (IOException e) {
             if (connection == current) {
-                fail((state == State.CONNECTING ? "cannot connect to " + settings.server() : "connection lost") + ": "
-                        + describe(e));
+                failed(state == State.CONNECTING ? "cannot connect to " + settings.server() : "connection lost", e);
             }
         } catch (CancelledKeyException e) {
             // The connection was closed while its events were being handled: already dealt with.
@@ -356,7 +392,10 @@ public class CapteurTCP extends Capteur {
             log.debug("capteur {}: connected to {} ({} readings to send)", id(), settings.server(), unacked.size());
         }
         failuresInARow = 0;
-        connection.append(Reply.ACKS_REQUEST); // value 1 of this connection; the buffer is empty so it fits
+        // Value 1 of this connection, whatever it is (the buffer is empty, and a token is short, so it fits): the
+        // server counts readings from 2, and the auth value asks for acknowledgements as well.
+        AuthToken token = settings.token();
+        connection.append(token == null ? Reply.ACKS_REQUEST : token.request());
         send();
     }
 
@@ -390,7 +429,7 @@ public class CapteurTCP extends Capteur {
                 }
             }
         } catch (IOException e) {
-            fail("connection lost: " + describe(e));
+            failed("connection lost", e);
         }
     }
 
@@ -417,6 +456,8 @@ public class CapteurTCP extends Capteur {
             acknowledged(ack.count());
         } else if (reply instanceof Reply.Error error) {
             serverError(error);
+        } else if (reply instanceof Reply.AuthOk) {
+            log.debug("capteur {}: the server accepted the token", id());
         }
     }
 
@@ -438,6 +479,11 @@ public class CapteurTCP extends Capteur {
     }
 
     private void serverError(Reply.Error error) {
+        Optional<Refusal> refusal = Refusal.of(error);
+        if (refusal.isPresent()) {
+            refuse(refusal.get());
+            return;
+        }
         if (error.index() > 0 && RejectReason.INTERNAL.label().equals(error.reason())) {
             // The server failed on this value (a bug of its own) and stored nothing of it: it must be sent again.
             // Not at once on this connection: if the bug is persistent, that would loop as fast as the network
@@ -460,7 +506,21 @@ public class CapteurTCP extends Capteur {
             }
             rejected++;
             listener.rejected();
-            if (rejected <= 10 || rejected % 1000 == 0) {
+            if (RejectReason.FORBIDDEN.label().equals(reason)) {
+                forbidden++;
+                // Not a bad reading: a deployment mistake (this token or certificate is for other sensors), which
+                // every reading of this sensor, and often of the fleet, will meet. Said apart so that it is not read
+                // as a data problem; under a budget shared by the loop's sensors.
+                if ((forbidden <= 10 || forbidden % 1000 == 0) && loop.refusalLog().allow(loop.now())) {
+                    log.error("capteur {}: the server forbids this sensor's identity (token or certificate) to write"
+                            + " capteur_id {}; the reading of {} is not stored [{}]: {} ({} forbidden so far)", id(),
+                            reading.capteurId(), Timestamps.formatIso(reading.timestamp()), reason, error.message(),
+                            forbidden);
+                } else {
+                    log.debug("capteur {}: reading of {} forbidden [{}]: {}", id(),
+                            Timestamps.formatIso(reading.timestamp()), reason, error.message());
+                }
+            } else if (rejected - forbidden <= 10 || (rejected - forbidden) % 1000 == 0) {
                 log.warn("capteur {}: the server rejected the reading of {} ({} °C) [{}]: {} ({} rejected so far)",
                         id(), Timestamps.formatIso(reading.timestamp()), reading.temperature(), reason,
                         error.message(), rejected);
@@ -485,7 +545,52 @@ public class CapteurTCP extends Capteur {
         fail("the server closed the connection");
     }
 
+    /**
+     * The server refused who the sensor is: stop for good. What it holds is abandoned (and counted), since every
+     * attempt would be refused the same way; whoever runs the sensor is told, to stop the others sharing the
+     * credential and to say why.
+     */
+    private void refuse(Refusal refusal) {
+        if (state == State.FINISHED) {
+            return;
+        }
+        closeConnection();
+        unacked.rewind();
+        abandoned = unacked.size();
+        // Sensors sharing the credential are refused together: a few lines say it, the budget counts the rest.
+        if (loop.refusalLog().allow(loop.now())) {
+            log.error("capteur {}: {}; stopping without retrying ({} readings not delivered)", id(),
+                    refusal.message(), abandoned);
+        } else {
+            log.debug("capteur {}: {}; stopping", id(), refusal.message());
+        }
+        measuring = false;
+        listener.refused(this, refusal);
+        finish();
+    }
+
+    /** An I/O failure: a refusal of our certificate is final, anything else is retried. */
+    private void failed(String context, IOException e) {
+        Optional<Refusal> refusal = Refusal.ofTls(e);
+        if (refusal.isPresent()) {
+            refuse(refusal.get());
+        } else if (Refusal.isServerCertificateRefused(e)) {
+            fail("this sensor does not trust the server's certificate (check --tls-ca, and the name and validity of the"
+                    + " server's certificate): " + describe(e), true);
+        } else {
+            fail(context + ": " + describe(e));
+        }
+    }
+
     private void fail(String reason) {
+        fail(reason, false);
+    }
+
+    /**
+     * @param certificate the server's certificate was refused: said again every minute while it lasts, not only
+     *                    at the first failure, since an operator must notice it (still under the loop's budget)
+     */
+    private void fail(String reason, boolean certificate) {
         closeConnection();
         int resend = unacked.rewind();
         if (state == State.FINISHED) {
@@ -494,9 +599,15 @@ public class CapteurTCP extends Capteur {
         failuresInARow++;
         listener.connectionFailed();
         long delay = backoff.nextDelayMillis();
-        if (failuresInARow == 1 && loop.connectionLog().allow(loop.now())) {
-            log.warn("capteur {}: {}; {} readings not acknowledged ({} to send again), retrying in {} ms", id(),
-                    reason, unacked.size(), resend, delay);
+        long now = loop.now();
+        boolean sayAgain = certificate && (lastCertificateLog == Long.MIN_VALUE
+                || now - lastCertificateLog >= CERTIFICATE_LOG_PERIOD_MILLIS);
+        if ((failuresInARow == 1 || sayAgain) && loop.connectionLog().allow(now)) {
+            if (certificate) {
+                lastCertificateLog = now;
+            }
+            log.warn("capteur {}: {}; {} readings not acknowledged ({} to send again), retrying in {} ms"
+                    + " (attempt {})", id(), reason, unacked.size(), resend, delay, failuresInARow);
         } else {
             log.debug("capteur {}: {} (attempt {}); retrying in {} ms", id(), reason, failuresInARow, delay);
         }

@@ -67,7 +67,8 @@ public final class EventLoop implements AutoCloseable {
     private final PriorityQueue<Timer> timers = new PriorityQueue<>();
     private final ArrayDeque<Runnable> runNow = new ArrayDeque<>();
     private final ByteBuffer readBuffer = ByteBuffer.allocate(READ_BUFFER_BYTES);
-    private final LogBudget connectionLog = new LogBudget(20, 10_000);
+    private final LogBudget connectionLog = new LogBudget("connection events of other sensors", 20, 10_000);
+    private final LogBudget refusalLog = new LogBudget("refusals of the sensors' identity", 10, 10_000);
     private long timerSequence;
     private volatile boolean running;
 
@@ -125,6 +126,15 @@ public final class EventLoop implements AutoCloseable {
         return connectionLog;
     }
 
+    /**
+     * The budget of lines about the server refusing who the sensors are (a token refused, a reading
+     * {@code forbidden}), shared by the sensors of this loop: a fleet given the wrong credential meets it on every
+     * connection or with every reading of every sensor.
+     */
+    public LogBudget refusalLog() {
+        return refusalLog;
+    }
+
     public boolean inLoop() {
         return Thread.currentThread() == thread;
     }
@@ -146,16 +156,18 @@ public final class EventLoop implements AutoCloseable {
             log.error("the sensors' I/O loop failed", e);
         } finally {
             connectionLog.report();
+            refusalLog.report();
             closeChannels();
         }
     }
 
     /**
-     * Ends the connection-log window on time, whether or not a sensor has something to log. Once a second for
+     * Ends the log budgets' windows on time, whether or not a sensor has something to log. Once a second for
      * the whole loop: the budget is the loop's, so the sensors (a thousand of them) need not flush it each.
      */
     private void flushConnectionLog() {
         connectionLog.flush(now());
+        refusalLog.flush(now());
         schedule(LOG_FLUSH_MILLIS, this::flushConnectionLog);
     }
 

@@ -4,21 +4,26 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Caps the connection-event lines that many sensors on one loop write: when a server restarts, a thousand sensors
- * each lose and regain their connection, and a thousand times two lines say less than twenty and a count. Lines
- * over the budget of a window are counted and reported in one line once the window is over. Loop thread only.
+ * Caps the lines of one kind that many sensors on one loop write: when a server restarts, a thousand sensors each
+ * lose and regain their connection, and a thousand times two lines say less than twenty and a count. Lines over
+ * the budget of a window are counted and reported in one line once the window is over. Loop thread only.
  */
 public final class LogBudget {
 
     private static final Logger log = LoggerFactory.getLogger(LogBudget.class);
 
+    private final String what;
     private final int linesPerWindow;
     private final long windowMillis;
     private long windowStart = Long.MIN_VALUE;
     private int used;
     private int suppressed;
 
-    public LogBudget(int linesPerWindow, long windowMillis) {
+    /**
+     * @param what the kind of line, plural, for the summary ("connection events of other sensors")
+     */
+    public LogBudget(String what, int linesPerWindow, long windowMillis) {
+        this.what = what;
         this.linesPerWindow = linesPerWindow;
         this.windowMillis = windowMillis;
     }
@@ -47,8 +52,7 @@ public final class LogBudget {
     /** Reports the lines held back so far, if any (also when the loop stops, so none goes unmentioned). */
     public void report() {
         if (suppressed > 0) {
-            log.warn("{} more connection events of other sensors, not logged one by one"
-                    + " (CAPTEUR_LOG_LEVEL=DEBUG shows them)", suppressed);
+            log.warn("{} more {}, not logged one by one (CAPTEUR_LOG_LEVEL=DEBUG shows them)", suppressed, what);
             suppressed = 0;
         }
     }

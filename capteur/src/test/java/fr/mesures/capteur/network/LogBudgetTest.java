@@ -8,7 +8,7 @@ class LogBudgetTest {
 
     @Test
     void allowsSoManyLinesPerWindowThenStartsAgain() {
-        var budget = new LogBudget(3, 1000);
+        var budget = new LogBudget("test lines", 3, 1000);
         int allowed = 0;
         for (int i = 0; i < 100; i++) {
             allowed += budget.allow(5_000 + i) ? 1 : 0;
