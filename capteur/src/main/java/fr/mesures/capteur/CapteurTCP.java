@@ -18,6 +18,7 @@ import java.nio.channels.CancelledKeyException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.UnresolvedAddressException;
 import java.util.Optional;
+import javax.net.ssl.SSLException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongSupplier;
@@ -115,7 +116,14 @@ public class CapteurTCP extends Capteur {
     private long waitingForAckSince;
     private long lastDropLog = Long.MIN_VALUE;
     private long lastCertificateLog = Long.MIN_VALUE;
+    /**
+     * Failed attempts since the server last answered. Not reset when TCP connects: over TLS, or with a token, the
+     * server may still refuse the connection after that, and each refusal would count as a first failure (logged
+     * as one, every time).
+     */
     private int failuresInARow;
+    /** The server has sent a line on the current connection. */
+    private boolean heard;
 
     private long produced;
     private long acknowledged;
@@ -385,13 +393,8 @@ public class CapteurTCP extends Capteur {
         state = State.CONNECTED;
         stateSince = loop.now();
         waitingForAckSince = stateSince;
-        if (failuresInARow > 0 && loop.connectionLog().allow(stateSince)) {
-            log.info("capteur {}: connected to {} after {} failed attempts; sending {} unacknowledged readings",
-                    id(), settings.server(), failuresInARow, unacked.size());
-        } else {
-            log.debug("capteur {}: connected to {} ({} readings to send)", id(), settings.server(), unacked.size());
-        }
-        failuresInARow = 0;
+        heard = false;
+        log.debug("capteur {}: connected to {} ({} readings to send)", id(), settings.server(), unacked.size());
         // Value 1 of this connection, whatever it is (the buffer is empty, and a token is short, so it fits): the
         // server counts readings from 2, and the auth value asks for acknowledgements as well.
         AuthToken token = settings.token();
@@ -452,6 +455,10 @@ public class CapteurTCP extends Capteur {
             log.debug("capteur {}: ignoring a line that is not a reply: {}", id(), line);
             return;
         }
+        if (!heard) {
+            heard = true;
+            serverAnswers();
+        }
         if (reply instanceof Reply.Ack ack) {
             acknowledged(ack.count());
         } else if (reply instanceof Reply.Error error) {
@@ -459,6 +466,15 @@ public class CapteurTCP extends Capteur {
         } else if (reply instanceof Reply.AuthOk) {
             log.debug("capteur {}: the server accepted the token", id());
         }
+    }
+
+    /** The first line of a connection: the connection works (TLS handshake and all). */
+    private void serverAnswers() {
+        if (failuresInARow > 0 && loop.connectionLog().allow(loop.now())) {
+            log.info("capteur {}: {} answers again after {} failed attempts; {} readings not acknowledged yet", id(),
+                    settings.server(), failuresInARow, unacked.size());
+        }
+        failuresInARow = 0;
     }
 
     private void acknowledged(long upTo) {
@@ -510,8 +526,8 @@ public class CapteurTCP extends Capteur {
                 forbidden++;
                 // Not a bad reading: a deployment mistake (this token or certificate is for other sensors), which
                 // every reading of this sensor, and often of the fleet, will meet. Said apart so that it is not read
-                // as a data problem; under a budget shared by the loop's sensors.
-                if ((forbidden <= 10 || forbidden % 1000 == 0) && loop.refusalLog().allow(loop.now())) {
+                // as a data problem; once, then every thousandth, under a budget shared by the loop's sensors.
+                if ((forbidden == 1 || forbidden % 1000 == 0) && loop.refusalLog().allow(loop.now())) {
                     log.error("capteur {}: the server forbids this sensor's identity (token or certificate) to write"
                             + " capteur_id {}; the reading of {} is not stored [{}]: {} ({} forbidden so far)", id(),
                             reading.capteurId(), Timestamps.formatIso(reading.timestamp()), reason, error.message(),
@@ -569,12 +585,28 @@ public class CapteurTCP extends Capteur {
         finish();
     }
 
-    /** An I/O failure: a refusal of our certificate is final, anything else is retried. */
+    /**
+     * An I/O failure of the current connection: a refusal of who the sensor is is final, anything else is retried.
+     * Unless the failure is TLS's own, the server's last words are read first (a refusal line or a TLS alert that
+     * a reset left unread, see {@link Connection#lastWords}): they may say it is a refusal.
+     */
     private void failed(String context, IOException e) {
-        Optional<Refusal> refusal = Refusal.ofTls(e);
+        Throwable failure = e;
+        Connection current = connection;
+        if (current != null && !(e instanceof SSLException)) {
+            SSLException alert = current.lastWords(line -> reply(current, line));
+            if (connection != current) {
+                return; // a line read there made the sensor stop
+            }
+            if (alert != null) {
+                failure = alert;
+                context += " after the server said " + describe(alert);
+            }
+        }
+        Optional<Refusal> refusal = Refusal.ofTls(failure);
         if (refusal.isPresent()) {
             refuse(refusal.get());
-        } else if (Refusal.isServerCertificateRefused(e)) {
+        } else if (Refusal.isServerCertificateRefused(failure)) {
             fail("this sensor does not trust the server's certificate (check --tls-ca, and the name and validity of the"
                     + " server's certificate): " + describe(e), true);
         } else {
