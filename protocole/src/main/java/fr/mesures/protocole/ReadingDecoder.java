@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
 
 /**
  * Decodes and validates one complete JSON value: a reading object, an array of readings (a batch), or the
- * request for replies {@code {"acks": true}}.
+ * request for replies {@code {"acks": true}}, or a client's token {@code {"auth": "..."}} (the two may share one object).
  *
  * <p>A value that is not valid JSON is rejected whole. In a valid batch each element stands alone: valid
  * elements are readings, invalid ones are rejected with their 1-based element number. Nothing of a value reaches
@@ -46,6 +46,13 @@ public final class ReadingDecoder {
 
         /** The value was {@code {"acks": true}} (or {@code false}): the client asks for replies as they happen. */
         default void acksRequested(boolean acks) {
+        }
+
+        /**
+         * The value was {@code {"auth": TOKEN}} (reported before {@link #acksRequested} when the object has both). A
+         * token that is not a string is reported as the empty string, which no credential matches.
+         */
+        default void authRequested(String token) {
         }
 
         /**
@@ -83,6 +90,7 @@ public final class ReadingDecoder {
     private boolean hasTemperature;
     private long timestamp;
     private Boolean acks;
+    private String auth;
     private int seen;
     private RejectReason problem;
     private String problemMessage;
@@ -213,7 +221,7 @@ public final class ReadingDecoder {
         return true;
     }
 
-    /** Reads one whole value into the scratch space; true when it was the acks request. */
+    /** Reads one whole value into the scratch space; true when it was a request (acks, auth) rather than readings. */
     private boolean readValue(JsonParser parser) throws IOException {
         count = 0;
         rejections.clear();
@@ -224,7 +232,7 @@ public final class ReadingDecoder {
         JsonToken token = parser.nextToken();
         if (token == JsonToken.START_OBJECT) {
             readObject(parser);
-            if (capteurId == null && !hasTemperature && acks != null && problem == null) {
+            if (capteurId == null && !hasTemperature && (acks != null || auth != null) && problem == null) {
                 return true;
             }
             finishReading(0);
@@ -272,7 +280,12 @@ public final class ReadingDecoder {
             sink.reading(elements[i], capteurIds[i], temperatures[i], timestamps[i]);
         }
         if (acksValue) {
-            sink.acksRequested(acks);
+            if (auth != null) {
+                sink.authRequested(auth);
+            }
+            if (acks != null) {
+                sink.acksRequested(acks);
+            }
         }
     }
 
@@ -282,6 +295,7 @@ public final class ReadingDecoder {
         hasTemperature = false;
         timestamp = Reading.NO_TIMESTAMP;
         acks = null;
+        auth = null;
         seen = 0;
         problem = null;
         problemMessage = null;
@@ -307,6 +321,11 @@ public final class ReadingDecoder {
                         acks = value == JsonToken.VALUE_TRUE;
                     }
                 }
+                case "auth" -> {
+                    once(field, SEEN_AUTH);
+                    auth = value == JsonToken.VALUE_STRING ? parser.getText() : "";
+                    parser.skipChildren();
+                }
                 default -> parser.skipChildren();
             }
         }
@@ -316,10 +335,11 @@ public final class ReadingDecoder {
     private static final int SEEN_TEMPERATURE = 2;
     private static final int SEEN_TIMESTAMP = 4;
     private static final int SEEN_ACKS = 8;
+    private static final int SEEN_AUTH = 16;
 
     /**
      * A field of the protocol given twice is ambiguous: the reading is rejected (not the whole batch, as a JSON
-     * error would). Checked here for the four fields that mean something, which costs a bit per object; Jackson's
+     * error would). Checked here for the five fields that mean something, which costs a bit per object; Jackson's
      * own duplicate detection hashed every field name and took 15 % of a worker's time (JFR, by hand).
      */
     private void once(String field, int bit) {

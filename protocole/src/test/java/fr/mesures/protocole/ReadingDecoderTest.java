@@ -23,6 +23,7 @@ class ReadingDecoderTest {
         final List<Reading> readings = new ArrayList<>();
         final List<Rejected> rejected = new ArrayList<>();
         final List<Boolean> acks = new ArrayList<>();
+        final List<String> auth = new ArrayList<>();
         final java.util.Map<RejectReason, Integer> unreported = new java.util.EnumMap<>(RejectReason.class);
 
         @Override
@@ -38,6 +39,11 @@ class ReadingDecoderTest {
         @Override
         public void acksRequested(boolean on) {
             acks.add(on);
+        }
+
+        @Override
+        public void authRequested(String token) {
+            auth.add(token);
         }
 
         @Override
@@ -169,6 +175,21 @@ class ReadingDecoderTest {
         var notAcks = decode("{\"acks\": true, \"capteur_id\": \"a\", \"temperature\": 2}");
         assertThat(notAcks.acks).isEmpty();
         assertThat(notAcks.readings).hasSize(1);
+    }
+
+    @Test
+    void recognisesTheAuthRequestAloneOrWithAcks() {
+        var alone = decode("{\"auth\": \"s3cret\"}");
+        assertThat(alone.auth).containsExactly("s3cret");
+        assertThat(alone.acks).isEmpty();
+        var both = decode(Reply.authRequest("t\"k", true));
+        assertThat(both.auth).containsExactly("t\"k");
+        assertThat(both.acks).containsExactly(true);
+        assertThat(decode("{\"auth\": 42}").auth).as("not a string: no token").containsExactly("");
+        var reading = decode("{\"auth\": \"x\", \"capteur_id\": \"a\", \"temperature\": 2}");
+        assertThat(reading.auth).as("a reading with an auth field is a reading").isEmpty();
+        assertThat(reading.readings).hasSize(1);
+        assertThat(decode("{\"auth\": \"x\", \"auth\": \"y\"}").auth).as("given twice").isEmpty();
     }
 
     @ParameterizedTest(name = "{0}")

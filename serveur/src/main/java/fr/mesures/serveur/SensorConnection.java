@@ -1,5 +1,6 @@
 package fr.mesures.serveur;
 
+import fr.mesures.serveur.auth.Credential;
 import fr.mesures.serveur.memory.MemoryBudget;
 import fr.mesures.serveur.network.Connection;
 import fr.mesures.serveur.protocol.FrameScanner;
@@ -9,10 +10,25 @@ import java.nio.channels.SocketChannel;
 
 /**
  * A sensor's connection: the network state of {@link Connection} plus the protocol state of one client, its
- * framing state, how many values it has sent, the replies it is owed, and its account in the memory budget.
- * Selector thread only.
+ * framing state, how many values it has sent, the replies it is owed, its account in the memory budget, and where it
+ * stands with authentication. Selector thread only.
  */
 final class SensorConnection extends Connection {
+
+    /**
+     * Where a connection stands with authentication, on a server that has any (see {@link ServeurTCP}'s class
+     * comment for the whole exchange).
+     */
+    enum Auth {
+        /** Its values are cut as they come, each with the connection's current permit. */
+        OPEN,
+        /** No value yet (or acks requests only): the next value is cut alone, as its possible token. */
+        AWAITING,
+        /** That value is being decoded: nothing more is cut or read until the selector has decided. */
+        PENDING,
+        /** Refused or revoked: nothing more is read; it is closed after its error line. */
+        REFUSED
+    }
 
     private final FrameScanner scanner;
     private final Replies replies = new Replies();
@@ -24,6 +40,10 @@ final class SensorConnection extends Connection {
     private long partialSinceNanos = -1;
     // Bytes read but not scanned yet: the scan stopped when the connection's room in flight ran out.
     private byte[] unscanned = NOTHING;
+    private Auth auth = Auth.OPEN;
+    // What its values may write (null: anything); the value number that decides its authentication when PENDING.
+    private Credential permit;
+    private long gateIndex;
 
     private static final byte[] NOTHING = new byte[0];
 
@@ -55,9 +75,43 @@ final class SensorConnection extends Connection {
         }
     }
 
-    /** Numbers the next value of this connection, from 1. */
+    /**
+     * Numbers the next value of this connection, from 1. The first one cut while {@link Auth#AWAITING} is the one
+     * its authentication waits for.
+     */
     long nextValueIndex() {
-        return ++values;
+        values++;
+        if (auth == Auth.AWAITING) {
+            auth = Auth.PENDING;
+            gateIndex = values;
+        }
+        return values;
+    }
+
+    Auth auth() {
+        return auth;
+    }
+
+    void auth(Auth state) {
+        auth = state;
+    }
+
+    /** Nothing may be read or cut: its authentication is being decided, or it failed. */
+    boolean authBlocked() {
+        return auth == Auth.PENDING || auth == Auth.REFUSED;
+    }
+
+    /** The value whose outcome decides its authentication (meaningful when {@link Auth#PENDING}). */
+    long gateIndex() {
+        return gateIndex;
+    }
+
+    Credential permit() {
+        return permit;
+    }
+
+    void permit(Credential permit) {
+        this.permit = permit;
     }
 
     /** True when every value received so far has been stored or rejected. */

@@ -1,6 +1,8 @@
 package fr.mesures.serveur;
 
+import fr.mesures.common.tls.ClientAuth;
 import fr.mesures.protocole.ReadingRules;
+import fr.mesures.serveur.auth.AuthSettings;
 import fr.mesures.serveur.network.ListenSettings;
 import fr.mesures.serveur.network.TlsListen;
 import fr.mesures.serveur.storage.SqliteStore;
@@ -20,6 +22,7 @@ import java.time.Duration;
  * @param maxBatchRows  the most readings committed in one transaction
  * @param rules         what makes a reading acceptable
  * @param maxSensorGauges how many sensors get a {@code capteur_temperature_celsius} series
+ * @param auth          who may write what: credentials, and whether authentication is required
  */
 public record ServeurSettings(
         ListenSettings listen,
@@ -30,7 +33,8 @@ public record ServeurSettings(
         int workers,
         int maxBatchRows,
         ReadingRules rules,
-        int maxSensorGauges) {
+        int maxSensorGauges,
+        AuthSettings auth) {
 
     public static final int DEFAULT_PORT = 5050;
     public static final int DEFAULT_HTTP_PORT = 8080;
@@ -56,6 +60,15 @@ public record ServeurSettings(
         if (maxSensorGauges < 0) {
             throw new IllegalArgumentException("the number of sensor gauges cannot be negative");
         }
+        if (auth.required() && auth.credentials() == null && !clientCertificates(listen)) {
+            throw new IllegalArgumentException("requiring authentication needs a way to authenticate: a credentials"
+                    + " file (--credentials) or client certificates (--tls-client-ca)");
+        }
+    }
+
+    /** Whether the TLS listener asks clients for certificates, which identify them. */
+    public static boolean clientCertificates(ListenSettings listen) {
+        return listen.tls() != null && listen.tls().tls().get().clientAuth() != ClientAuth.NONE;
     }
 
     public static Builder builder() {
@@ -79,6 +92,7 @@ public record ServeurSettings(
         private double maxTemperature = ReadingRules.DEFAULT_MAX_TEMPERATURE;
         private Duration maxClockSkew = ReadingRules.DEFAULT_MAX_CLOCK_SKEW;
         private int maxSensorGauges = DEFAULT_MAX_SENSOR_GAUGES;
+        private AuthSettings auth = AuthSettings.NONE;
 
         private Builder() {
         }
@@ -109,6 +123,11 @@ public record ServeurSettings(
         }
 
         /** The TLS listener, or null (the default) for none. */
+        public Builder auth(AuthSettings auth) {
+            this.auth = auth;
+            return this;
+        }
+
         public Builder tls(TlsListen tls) {
             this.tls = tls;
             return this;
@@ -167,7 +186,7 @@ public record ServeurSettings(
         public ServeurSettings build() {
             return new ServeurSettings(new ListenSettings(bind, port, backlog, maxConnections, idleTimeout, tls),
                     httpPort, store, sqlite, maxMessageBytes, workers, maxBatchRows, new ReadingRules(maxTemperature, maxClockSkew),
-                    maxSensorGauges);
+                    maxSensorGauges, auth);
         }
 
         private static int defaultWorkers() {

@@ -5,6 +5,12 @@ import fr.mesures.protocole.RejectReason;
 import fr.mesures.protocole.Reply;
 import fr.mesures.protocole.SafeText;
 import fr.mesures.protocole.Timestamps;
+import fr.mesures.common.tls.PeerIdentities;
+import fr.mesures.serveur.auth.AuthFailure;
+import fr.mesures.serveur.auth.AuthSettings;
+import fr.mesures.serveur.auth.Credential;
+import fr.mesures.serveur.auth.Credentials;
+import fr.mesures.serveur.auth.CredentialsException;
 import fr.mesures.serveur.ingest.DecodeWorkers;
 import fr.mesures.serveur.ingest.FailFast;
 import fr.mesures.serveur.ingest.FrameBatch;
@@ -30,11 +36,16 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.util.ArrayDeque;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Queue;
+import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,6 +64,15 @@ import org.slf4j.LoggerFactory;
  * reply lines, its unwritten output). A connection is read only as much as its share allows; at zero the selector
  * stops reading it, so TCP pushes back on the client and nothing is dropped; acknowledgements free the budget and
  * reading resumes.
+ *
+ * <p><b>Authentication.</b> On a server with credentials or client certificates, a connection's first value is
+ * cut alone and nothing more is read from it until a worker has decoded it and this thread has decided
+ * ({@link SensorConnection.Auth}): a token ({@code {"auth": ...}}) is checked here, against the credentials of the
+ * moment, and answered {@code {"auth":"ok"}} at once; a refusal is answered after {@link AuthSettings#failureDelay()}
+ * (the connection is paused meanwhile, which costs no thread) and the connection closed. Each value carries the
+ * permit of its connection as it was when the value was cut, and the workers reject a reading it does not allow
+ * ({@code forbidden}), so a decision never races a value. A credential removed from the file closes its connections
+ * when the file is next read.
  *
  * <p>A pipeline thread that dies ({@link FailFast}) turns {@code /health} to 503; the program then stops.
  */
@@ -87,8 +107,15 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
     private final WarningBudget refusals = new WarningBudget(log, "refused connections", 10, 10_000_000_000L);
     private final WarningBudget handshakeFailures = new WarningBudget(log, "failed TLS handshakes", 10,
             10_000_000_000L);
+    private final WarningBudget authWarnings = new WarningBudget(log, "failed authentications", 1,
+            1_000_000_000L);
     private final AtomicBoolean closed = new AtomicBoolean();
     private HttpEndpoint http;
+    private final AuthSettings auth;
+    private final boolean clientCertificates;
+    /** Whether connections must be decided on before their values are cut freely: credentials or certificates. */
+    private final boolean authConfigured;
+    private final Supplier<Credentials> credentials;
 
     // Selector thread only, except the volatile copies, which the metrics read.
     private FrameBatch building;
@@ -101,6 +128,15 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
     private volatile long heldSeen;
     /** What open connections themselves cost ({@link MemoryBudget#connectionCost}); selector thread. */
     private long connectionBytes;
+    // Selector thread: authentication. Connections whose first value is being decoded; connections with an identity
+    // (for revocation); refusals waiting out their delay, in the order they are due (the delay is fixed).
+    private int gatesPending;
+    private final Set<SensorConnection> authenticated = new HashSet<>();
+    private final ArrayDeque<Refusal> refusalsDue = new ArrayDeque<>();
+    private Credentials credentialsSeen;
+
+    private record Refusal(SensorConnection connection, long dueNanos, ConnectionReason reason, String message) {
+    }
 
     /**
      * Opens the store (creating or migrating it) and prepares the threads; {@link #start()} starts them.
@@ -133,6 +169,11 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
         this.store = store;
         this.fault = fault;
         this.budget = budget;
+        this.auth = settings.auth();
+        this.clientCertificates = ServeurSettings.clientCertificates(settings.listen());
+        this.credentials = credentialsOf(auth);
+        this.credentialsSeen = credentials.get();
+        this.authConfigured = auth.credentials() != null || clientCertificates;
         this.metrics = new ServeurMetrics(settings.maxSensorGauges());
         this.writer = new StoreWriter(store, settings.maxBatchRows(), metrics, this::onCommitted, failFast, fault);
         this.workers = new DecodeWorkers(settings.workers(), settings.rules(), metrics, this::onDecoded, failFast,
@@ -153,6 +194,18 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
                 this, s -> s.heldSeen);
         metrics.gauge("serveur.memory.held.limit.bytes", "The limit of serveur_memory_held_bytes", this,
                 s -> s.budget.heldLimit());
+    }
+
+    private static Supplier<Credentials> credentialsOf(AuthSettings auth) {
+        if (auth.credentials() == null) {
+            return () -> Credentials.NONE;
+        }
+        try {
+            Credentials read = Credentials.read(auth.credentials());
+            return () -> read;
+        } catch (CredentialsException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
     }
 
     /** The connection limit, lowered to what the heap can hold (with a warning) when it is set higher. */
@@ -190,6 +243,11 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
                 port() < 0 ? "off" : String.valueOf(port()), http == null ? "off" : String.valueOf(http.port()),
                 tlsPort() < 0 ? "" : ", TLS on " + tlsPort(), store.describe(), settings.workers(),
                 budget.inFlightLimit() >> 20, budget.heldLimit() >> 20, listenSettings().maxConnections());
+        if (auth.required() && port() >= 0 && !auth.allowPlaintext()) {
+            // Client certificates exist only on the TLS port, and tokens are refused on this one.
+            log.warn("the plaintext port {} takes no reading: authentication is required and tokens are accepted"
+                    + " only over TLS (--allow-plaintext-auth changes that); --port -1 closes it", port());
+        }
     }
 
     /** The HTTP port, or -1 when the HTTP endpoint is off. */
@@ -244,6 +302,10 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
     protected void onOpen(SensorConnection connection) {
         metrics.connectionOpened(connection.tls());
         connectionBytes += MemoryBudget.connectionCost(connection.tls(), connection.handshaking());
+        if (authConfigured) {
+            connection.permit(auth.required() ? Credential.NOBODY : null);
+            connection.auth(SensorConnection.Auth.AWAITING);
+        }
     }
 
     /**
@@ -261,6 +323,14 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
     protected void onHandshake(SensorConnection connection) {
         metrics.tlsHandshake();
         connectionBytes += MemoryBudget.connectionCost(true, false) - MemoryBudget.connectionCost(true, true);
+        if (clientCertificates) {
+            // The engine checked the chain against the client CA; a client without one (optional mode) stays as is.
+            PeerIdentities.of(connection.tlsSession()).ifPresent(subject -> {
+                connection.permit(credentials.get().forCertificate(subject));
+                authenticated.add(connection);
+                metrics.authSucceeded(false);
+            });
+        }
     }
 
     @Override
@@ -304,8 +374,11 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
         connection.partialValue(connection.scanner().bufferedBytes() > 0, scanningNanos);
         updateHeld(connection);
         if (scanned < length) {
-            // Its socket may have nothing more to say until it hears back: resuming must not wait for it.
-            budget.waiting(connection.account(), true);
+            // Its socket may have nothing more to say until it hears back: resuming must not wait for it. (One
+            // stopped for its authentication waits for no memory, and must not shrink others' shares.)
+            if (!connection.authBlocked()) {
+                budget.waiting(connection.account(), true);
+            }
             pauseReading(connection);
         }
     }
@@ -316,6 +389,9 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
      */
     @Override
     protected boolean onResume(SensorConnection connection) {
+        if (connection.authBlocked()) {
+            return false;
+        }
         byte[] left = connection.unscanned();
         if (left.length > 0 && budget.inFlightRoom(connection.account()) > 0) {
             scan(connection, left, left.length);
@@ -341,7 +417,7 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
 
     @Override
     protected long readLimit(SensorConnection connection) {
-        if (connection.unscanned().length > 0) {
+        if (connection.unscanned().length > 0 || connection.authBlocked()) {
             return 0;
         }
         MemoryBudget.Account account = connection.account();
@@ -396,6 +472,7 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
     @Override
     protected void onClosed(SensorConnection connection) {
         connectionBytes -= MemoryBudget.connectionCost(connection.tls(), connection.handshaking());
+        authenticated.remove(connection);
         // Its values in flight stay charged until their acknowledgement comes back (and finds it closed).
         budget.hold(connection.account(), 0);
         budget.waiting(connection.account(), false);
@@ -404,6 +481,10 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
 
     @Override
     protected void afterReads() {
+        if (authConfigured) {
+            refuseDue(System.nanoTime());
+            revokeRemoved();
+        }
         dispatch();
         inFlightSeen = budget.inFlight();
         heldSeen = budget.heldPool();
@@ -436,7 +517,8 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
     private final class Framing implements FrameScanner.Sink {
         @Override
         public void value(byte[] data, int offset, int length) {
-            batch().addValue(scanning, scanning.nextValueIndex(), data, offset, length);
+            long index = nextValueIndex();
+            batch().addValue(scanning, scanning.permit(), index, data, offset, length);
             budget.charge(scanning.account(), Footprint.value(data[offset], length));
             scanning.partialValue(false, scanningNanos);
             dispatchIfFull();
@@ -444,17 +526,29 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
 
         @Override
         public void rejected(RejectReason reason, String message) {
-            batch().addRejected(scanning, scanning.nextValueIndex(), reason, message);
+            long index = nextValueIndex();
+            batch().addRejected(scanning, scanning.permit(), index, reason, message);
             budget.charge(scanning.account(), Footprint.rejectedValue());
             scanning.partialValue(false, scanningNanos);
             dispatchIfFull();
         }
 
-        /** The connection's room in flight is spent: the cut stops after the value it just charged. */
+        /**
+         * The connection's room in flight is spent, or its authentication waits on the value just cut: the cut stops
+         * after it.
+         */
         @Override
         public boolean full() {
-            return budget.inFlightRoom(scanning.account()) <= 0;
+            return budget.inFlightRoom(scanning.account()) <= 0 || scanning.authBlocked();
         }
+    }
+
+    private long nextValueIndex() {
+        long index = scanning.nextValueIndex();
+        if (scanning.auth() == SensorConnection.Auth.PENDING && scanning.gateIndex() == index) {
+            gatesPending++;
+        }
+        return index;
     }
 
     private void dispatchIfFull() {
@@ -511,9 +605,147 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
     private void settleDecoded() {
         FrameBatch batch;
         while ((batch = decoded.poll()) != null) {
+            if (gatesPending > 0) {
+                decideAuthentication(batch);
+            }
             settle(batch);
         }
     }
+
+    // ------------------------------------------------------------------------------------------ authentication
+
+    /**
+     * Decides for each connection whose first value this batch decoded: a token is accepted or refused; an acks
+     * request leaves the decision to the next value; anything else is a reading, refused where authentication is
+     * required (the workers dropped it) and let through otherwise.
+     */
+    private void decideAuthentication(FrameBatch batch) {
+        for (int frame = 0; frame < batch.frames(); frame++) {
+            SensorConnection connection = (SensorConnection) batch.owner(frame);
+            if (connection.auth() != SensorConnection.Auth.PENDING || connection.gateIndex() != batch.valueIndex(frame)) {
+                continue;
+            }
+            gatesPending--;
+            if (connection.closed()) {
+                continue;
+            }
+            String token = tokenOf(batch, frame);
+            if (token != null) {
+                authenticate(connection, token);
+            } else if (acksRequestOnly(batch, frame)) {
+                connection.auth(SensorConnection.Auth.AWAITING);
+                resumeReading(connection);
+            } else if (connection.permit() == Credential.NOBODY) {
+                refuse(connection, AuthFailure.MISSING, "authentication required: send {\"auth\": \"TOKEN\"} as the"
+                        + " first value" + (clientCertificates ? ", or connect with a client certificate" : "")
+                        + "; nothing of this connection was stored");
+            } else {
+                connection.auth(SensorConnection.Auth.OPEN);
+                resumeReading(connection);
+            }
+        }
+    }
+
+    private static String tokenOf(FrameBatch batch, int frame) {
+        for (FrameBatch.AuthRequest request : batch.authRequests()) {
+            if (request.frame() == frame) {
+                return request.token();
+            }
+        }
+        return null;
+    }
+
+    private static boolean acksRequestOnly(FrameBatch batch, int frame) {
+        for (FrameBatch.AcksRequest request : batch.acksRequests()) {
+            if (request.frame() == frame) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Checks a token against the credentials of the moment: a SHA-256 and a lookup, a microsecond or two. */
+    private void authenticate(SensorConnection connection, String token) {
+        if (!connection.tls() && !auth.allowPlaintext()) {
+            refuse(connection, AuthFailure.PLAINTEXT, "authentication failed: tokens are not accepted on the"
+                    + " plaintext port, where anyone on the path could read them; connect with TLS"
+                    + (tlsPort() >= 0 ? " (port " + tlsPort() + ")" : ""));
+            return;
+        }
+        if (token.isEmpty()) {
+            refuse(connection, AuthFailure.MALFORMED, "authentication failed: \"auth\" must be the token, a"
+                    + " non-empty string");
+            return;
+        }
+        Optional<Credential> credential = credentials.get().forToken(token);
+        if (credential.isEmpty()) {
+            refuse(connection, AuthFailure.UNKNOWN_TOKEN, "authentication failed: unknown token (wrong, or revoked)");
+            return;
+        }
+        connection.permit(credential.get());
+        connection.auth(SensorConnection.Auth.OPEN);
+        authenticated.add(connection);
+        metrics.authSucceeded(true);
+        log.debug("{}: authenticated as {}", connection, credential.get().name());
+        connection.replies().authAccepted();
+        requestFlush(connection);
+        resumeReading(connection);
+    }
+
+    /**
+     * Refuses the connection: nothing more is read from it, and after the failure delay it gets its error line and
+     * is closed. The delay holds a connection, not a thread: guessing tokens costs a client a second each, and
+     * the connection limit bounds how many it can try at once.
+     */
+    private void refuse(SensorConnection connection, AuthFailure failure, String message) {
+        connection.auth(SensorConnection.Auth.REFUSED);
+        pauseReading(connection);
+        metrics.authFailed(failure);
+        long now = System.nanoTime();
+        if (authWarnings.allow(now)) {
+            log.warn("{}: authentication failed ({}): {}", connection, failure.label(), message);
+        }
+        refusalsDue.add(new Refusal(connection, now + auth.failureDelay().toNanos(), failure.reply(), message));
+    }
+
+    private void refuseDue(long now) {
+        authWarnings.roll(now);
+        Refusal due;
+        while ((due = refusalsDue.peek()) != null && now - due.dueNanos() >= 0) {
+            refusalsDue.poll();
+            SensorConnection connection = due.connection();
+            if (!connection.closed()) {
+                connection.replies().notice(due.reason(), due.message());
+                updateHeld(connection);
+                closeWhenFlushed(connection);
+            }
+        }
+    }
+
+    /** Closes the connections whose credential the credentials file no longer holds, once it has been re-read. */
+    private void revokeRemoved() {
+        Credentials now = credentials.get();
+        if (now == credentialsSeen) {
+            return;
+        }
+        credentialsSeen = now;
+        for (SensorConnection connection : List.copyOf(authenticated)) {
+            if (!now.stillHolds(connection.permit()) && !connection.closed()) {
+                authenticated.remove(connection);
+                connection.auth(SensorConnection.Auth.REFUSED);
+                pauseReading(connection);
+                metrics.connectionRevoked();
+                log.info("{}: the credential {} was revoked; closing the connection", connection,
+                        connection.permit().name());
+                connection.replies().notice(ConnectionReason.REVOKED, "the credential \"" + connection.permit().name()
+                        + "\" was revoked; closing the connection");
+                updateHeld(connection);
+                closeWhenFlushed(connection);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------ settling
 
     /**
      * Selector thread: gives back, frame by frame, what the worst case charged beyond what decoding made. Once

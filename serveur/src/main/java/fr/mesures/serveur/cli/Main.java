@@ -8,6 +8,7 @@ import fr.mesures.protocole.Durations;
 import fr.mesures.protocole.ReadingRules;
 import fr.mesures.serveur.ServeurSettings;
 import fr.mesures.serveur.ServeurTCP;
+import fr.mesures.serveur.auth.AuthSettings;
 import fr.mesures.serveur.network.ListenSettings;
 import fr.mesures.serveur.network.TlsListen;
 import fr.mesures.serveur.storage.SqliteStore;
@@ -58,6 +59,21 @@ public final class Main implements Callable<Integer> {
             description = "close a TLS connection whose handshake has not finished by then "
                     + "(SERVEUR_TLS_HANDSHAKE_TIMEOUT; default ${DEFAULT-VALUE})")
     Duration tlsHandshakeTimeout;
+
+    @Option(names = "--credentials", paramLabel = "FILE",
+            description = "who may write which capteur_id: token hashes and certificate mappings, re-read when it"
+                    + " changes; managed with 'serveur credentials' (SERVEUR_CREDENTIALS)")
+    Path credentials;
+
+    @Option(names = "--require-auth", negatable = true, paramLabel = "BOOLEAN",
+            description = "refuse a connection that sends a reading before authenticating (SERVEUR_REQUIRE_AUTH;"
+                    + " default: on when --credentials or --tls-client-ca is given)")
+    Boolean requireAuth;
+
+    @Option(names = "--allow-plaintext-auth",
+            description = "accept tokens on the plaintext port too, where anyone on the path can read them"
+                    + " (SERVEUR_ALLOW_PLAINTEXT_AUTH)")
+    boolean allowPlaintextAuth;
 
     @Option(names = "--http-port", paramLabel = "PORT", defaultValue = "" + ServeurSettings.DEFAULT_HTTP_PORT,
             description = "HTTP port for /metrics and /health; -1 turns it off (SERVEUR_HTTP_PORT; default "
@@ -137,6 +153,8 @@ public final class Main implements Callable<Integer> {
     static CommandLine commandLine(Main main) {
         CommandLine cli = new CommandLine(main);
         cli.setDefaultValueProvider(new EnvironmentDefaults(main.environment));
+        // Added after the environment defaults, which are the server's: SERVEUR_NAME must not name a credential.
+        cli.addSubcommand(new CredentialsCommand());
         cli.setParameterExceptionHandler((e, args) -> {
             e.getCommandLine().getErr().println("serveur: " + e.getMessage() + " (see --help)");
             return BAD_USAGE;
@@ -159,7 +177,9 @@ public final class Main implements Callable<Integer> {
             if (workers != 0) {
                 builder.workers(workers);
             }
-            builder.tls(tls());
+            TlsListen tls = tls();
+            builder.tls(tls);
+            builder.auth(auth(tls));
             ServeurSettings settings = builder.build();
             serveur = new ServeurTCP(settings);
         } catch (IllegalArgumentException | StoreException | TlsFileException e) {
@@ -187,6 +207,23 @@ public final class Main implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** Who may write: the credentials file, and whether authenticating is required (by default when possible). */
+    private AuthSettings auth(TlsListen tls) {
+        boolean certificates = tls != null && tls.tls().get().clientAuth() != ClientAuth.NONE;
+        if (credentials == null && !certificates) {
+            if (allowPlaintextAuth) {
+                throw new IllegalArgumentException("--allow-plaintext-auth needs --credentials (tokens to accept)");
+            }
+            if (Boolean.TRUE.equals(requireAuth)) {
+                throw new IllegalArgumentException("--require-auth needs a way to authenticate: --credentials or"
+                        + " --tls-client-ca");
+            }
+            return AuthSettings.NONE;
+        }
+        boolean required = requireAuth == null || requireAuth;
+        return AuthSettings.tokens(credentials, required).withAllowPlaintext(allowPlaintextAuth);
     }
 
     /** The TLS listener the options ask for, or null when they give no certificate. */

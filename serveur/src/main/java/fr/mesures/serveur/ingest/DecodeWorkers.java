@@ -3,6 +3,8 @@ package fr.mesures.serveur.ingest;
 import fr.mesures.protocole.ReadingDecoder;
 import fr.mesures.protocole.ReadingRules;
 import fr.mesures.protocole.RejectReason;
+import fr.mesures.protocole.SafeText;
+import fr.mesures.serveur.auth.Credential;
 import fr.mesures.serveur.memory.Footprint;
 import fr.mesures.serveur.metrics.IngestMetrics;
 import fr.mesures.serveur.storage.ReadingBlock;
@@ -134,6 +136,7 @@ public final class DecodeWorkers implements AutoCloseable {
                 int errorsBefore = errors.size();
                 int unreportedBefore = batch.unreported().size();
                 int acksBefore = batch.acksRequests().size();
+                int authBefore = batch.authRequests().size();
                 sink.startFrame(frame);
                 values.next(length, sink);
                 long messageBytes = 0;
@@ -142,7 +145,9 @@ public final class DecodeWorkers implements AutoCloseable {
                 }
                 batch.decodedCost(frame, Footprint.decoded(batch.data()[batch.offset(frame)], length,
                         sink.idBytes, errors.size() - errorsBefore, messageBytes,
-                        batch.unreported().size() - unreportedBefore, batch.acksRequests().size() > acksBefore));
+                        batch.unreported().size() - unreportedBefore, batch.acksRequests().size() > acksBefore,
+                        batch.authRequests().size() > authBefore
+                                ? batch.authRequests().get(authBefore).token().length() : -1));
             }
         }
     }
@@ -158,12 +163,18 @@ public final class DecodeWorkers implements AutoCloseable {
         }
     }
 
-    /** Collects one batch's outcome; {@code frame} says which frame is being decoded. */
+    /**
+     * Collects one batch's outcome; {@code frame} says which frame is being decoded. A reading its frame's permit
+     * does not allow is rejected here ({@code forbidden}), so it never reaches the store; one from a connection
+     * that has not authenticated where that is required is dropped without a word, since the connection is
+     * refused as a whole.
+     */
     private static final class FrameSink implements ReadingDecoder.Sink {
         private final FrameBatch batch;
         private final ReadingBlock readings;
         int frame;
         long idBytes;
+        private Credential permit;
 
         FrameSink(FrameBatch batch, ReadingBlock readings) {
             this.batch = batch;
@@ -172,6 +183,7 @@ public final class DecodeWorkers implements AutoCloseable {
 
         void startFrame(int frame) {
             this.frame = frame;
+            this.permit = batch.permit(frame);
             idBytes = 0;
         }
 
@@ -182,6 +194,14 @@ public final class DecodeWorkers implements AutoCloseable {
 
         @Override
         public void reading(int element, String capteurId, double temperature, long timestamp) {
+            if (permit != null && !permit.allows(capteurId)) {
+                if (permit != Credential.NOBODY) {
+                    batch.errors().add(new FrameBatch.FrameError(frame, element, RejectReason.FORBIDDEN,
+                            "forbidden: capteur_id " + SafeText.quote(capteurId) + " is not allowed for credential "
+                                    + SafeText.quote(permit.name()) + " (it may write " + permit.pattern() + ")"));
+                }
+                return;
+            }
             readings.add(capteurId, temperature, timestamp, frame, element);
             idBytes += Footprint.string(capteurId.length());
         }
@@ -194,6 +214,11 @@ public final class DecodeWorkers implements AutoCloseable {
         @Override
         public void rejected(int element, RejectReason reason, String message) {
             batch.errors().add(new FrameBatch.FrameError(frame, element, reason, message));
+        }
+
+        @Override
+        public void authRequested(String token) {
+            batch.authRequests().add(new FrameBatch.AuthRequest(frame, token));
         }
 
         @Override

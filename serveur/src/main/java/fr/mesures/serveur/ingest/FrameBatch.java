@@ -2,6 +2,7 @@ package fr.mesures.serveur.ingest;
 
 import fr.mesures.protocole.Reading;
 import fr.mesures.protocole.RejectReason;
+import fr.mesures.serveur.auth.Credential;
 import fr.mesures.serveur.storage.ReadingBlock;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -19,7 +20,8 @@ import java.util.List;
  * writer can commit them in the order the selector cut them, which keeps each connection's values in order.
  *
  * <p>Each frame is one top-level value of one connection: its bytes (or, when the selector already rejected it,
- * no bytes), the connection it came from (an opaque token here) and its number on that connection.
+ * no bytes), the connection it came from (an opaque token here), its number on that connection and what that
+ * connection's identity may write.
  */
 public final class FrameBatch {
 
@@ -29,6 +31,10 @@ public final class FrameBatch {
 
     /** A frame that was {@code {"acks": ...}}. */
     public record AcksRequest(int frame, boolean acks) {
+    }
+
+    /** A frame that was {@code {"auth": TOKEN}} (the selector decides what it is worth). */
+    public record AuthRequest(int frame, String token) {
     }
 
     /**
@@ -46,10 +52,12 @@ public final class FrameBatch {
     private int[] offsets;
     private int[] lengths;
     private Object[] owners;
+    private Credential[] permits;
     private long[] valueIndexes;
     private final List<FrameError> framingErrors = new ArrayList<>(0);
     private final List<FrameError> errors = new ArrayList<>(0);
     private final List<AcksRequest> acksRequests = new ArrayList<>(0);
+    private final List<AuthRequest> authRequests = new ArrayList<>(0);
     private final List<Unreported> unreported = new ArrayList<>(0);
     private final long receivedAt;
     private ReadingBlock readings = EMPTY;
@@ -67,39 +75,46 @@ public final class FrameBatch {
         this.offsets = new int[16];
         this.lengths = new int[16];
         this.owners = new Object[16];
+        this.permits = new Credential[16];
         this.valueIndexes = new long[16];
     }
 
     // ---- filled by the selector thread
 
-    /** Adds a complete value; the bytes are copied. */
-    public void addValue(Object owner, long valueIndex, byte[] source, int offset, int length) {
+    /**
+     * Adds a complete value; the bytes are copied.
+     *
+     * @param permit what the value may write, as the connection stood when it was cut: null for anything
+     */
+    public void addValue(Object owner, Credential permit, long valueIndex, byte[] source, int offset, int length) {
         int at = dataLength;
         if (at + length > data.length) {
             data = Arrays.copyOf(data, Math.max(at + length, data.length * 2));
         }
         System.arraycopy(source, offset, data, at, length);
         dataLength += length;
-        addFrame(owner, valueIndex, at, length);
+        addFrame(owner, permit, valueIndex, at, length);
     }
 
     /** Adds a value the selector already rejected (garbage, too large, truncated). */
-    public void addRejected(Object owner, long valueIndex, RejectReason reason, String message) {
+    public void addRejected(Object owner, Credential permit, long valueIndex, RejectReason reason, String message) {
         framingErrors.add(new FrameError(frames, 0, reason, message));
-        addFrame(owner, valueIndex, 0, -1);
+        addFrame(owner, permit, valueIndex, 0, -1);
     }
 
-    private void addFrame(Object owner, long valueIndex, int offset, int length) {
+    private void addFrame(Object owner, Credential permit, long valueIndex, int offset, int length) {
         if (frames == offsets.length) {
             int grown = frames * 2;
             offsets = Arrays.copyOf(offsets, grown);
             lengths = Arrays.copyOf(lengths, grown);
             owners = Arrays.copyOf(owners, grown);
+            permits = Arrays.copyOf(permits, grown);
             valueIndexes = Arrays.copyOf(valueIndexes, grown);
         }
         offsets[frames] = offset;
         lengths[frames] = length;
         owners[frames] = owner;
+        permits[frames] = permit;
         valueIndexes[frames] = valueIndex;
         frames++;
     }
@@ -150,6 +165,7 @@ public final class FrameBatch {
     public void rejectAll(RejectReason reason, String message) {
         readings.clear();
         acksRequests.clear();
+        authRequests.clear();
         errors.clear();
         unreported.clear();
         // What the failure left behind is unknown: the frames stay charged at their worst case.
@@ -190,6 +206,11 @@ public final class FrameBatch {
         return owners[frame];
     }
 
+    /** What the frame may write ({@link Credential#allows}); null for anything. */
+    public Credential permit(int frame) {
+        return permits[frame];
+    }
+
     public long valueIndex(int frame) {
         return valueIndexes[frame];
     }
@@ -205,6 +226,10 @@ public final class FrameBatch {
 
     public List<AcksRequest> acksRequests() {
         return acksRequests;
+    }
+
+    public List<AuthRequest> authRequests() {
+        return authRequests;
     }
 
     public List<Unreported> unreported() {

@@ -42,10 +42,10 @@ public final class Footprint {
     public static final int CARRY_STEP = 1024;
 
     /**
-     * One frame's slots in a batch's index: offset, length, owner (a compressed reference), value number, and its
+     * One frame's slots in a batch's index: offset, length, owner and permit (compressed references), value number, and its
      * cost once decoded.
      */
-    static final int FRAME_INDEX = 4 + 4 + 4 + 8 + 4;
+    static final int FRAME_INDEX = 4 + 4 + 4 + 4 + 8 + 4;
     /** One row of a {@link fr.mesures.serveur.storage.ReadingBlock}: its seven columns. */
     static final int READING_ROW = 4 + 8 + 8 + 4 + 4 + 1 + 8;
     /** A {@code capteur_id} the decoder had not cached: a String and its bytes. */
@@ -62,6 +62,8 @@ public final class Footprint {
     static final int UNREPORTED = RejectReason.values().length * ONE_UNREPORTED;
     /** An acks request: a record and its slot. */
     static final int ACKS_REQUEST = 16 + 8;
+    /** An auth request without its token: a record and its slot. */
+    static final int AUTH_REQUEST = 16 + 8;
     /** A batch's own objects: the batch, its lists, its reading block's arrays, before any frame. */
     static final int BATCH = 512;
 
@@ -84,7 +86,7 @@ public final class Footprint {
                     + (elements > reported ? UNREPORTED : 0);
         } else {
             // Its row in the reading block is allocated whatever it turns out to be.
-            decoded = READING_ROW + Math.max(NEW_ID, Math.max(REJECTION, ACKS_REQUEST));
+            decoded = READING_ROW + Math.max(NEW_ID, Math.max(REJECTION, ACKS_REQUEST + authRequest(length)));
         }
         return FRAME_INDEX + length + decoded;
     }
@@ -94,13 +96,19 @@ public final class Footprint {
      * it before): its bytes and index slots, its rows in the reading block, and what decoding made: the
      * identifiers of its readings ({@code idBytes}, each counted as if it were its own String, since one shared
      * with the decoder's cache may leave it), its rejections with their messages ({@code messageBytes}: each
-     * message's {@link #string}), reasons counted without a message, an acks request.
+     * message's {@link #string}), reasons counted without a message, an acks request, an auth request's token
+     * ({@code tokenChars}, -1 when there is none).
      */
     public static long decoded(byte first, int length, long idBytes, int rejections, long messageBytes,
-            int unreported, boolean acksRequest) {
+            int unreported, boolean acksRequest, int tokenChars) {
         return FRAME_INDEX + length + (long) Reading.maxReadingsIn(first, length) * READING_ROW + idBytes
                 + (long) rejections * REJECTION_RECORD + messageBytes + (long) unreported * ONE_UNREPORTED
-                + (acksRequest ? ACKS_REQUEST : 0);
+                + (acksRequest ? ACKS_REQUEST : 0) + (tokenChars < 0 ? 0 : AUTH_REQUEST + string(tokenChars));
+    }
+
+    /** An auth request in a value of {@code length} bytes, at worst: its token holds fewer characters than that. */
+    private static long authRequest(int length) {
+        return AUTH_REQUEST + string(length);
     }
 
     /** A value the selector rejected itself (garbage, too large, truncated): an index slot and a rejection. */

@@ -1,6 +1,7 @@
 package fr.mesures.serveur.metrics;
 
 import fr.mesures.protocole.RejectReason;
+import fr.mesures.serveur.auth.AuthFailure;
 import fr.mesures.serveur.network.TlsFailures;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -43,6 +44,10 @@ public final class ServeurMetrics implements IngestMetrics, AutoCloseable {
     private final Counter tlsConnections;
     private final Counter tlsHandshakes;
     private final Map<String, Counter> tlsFailures = new HashMap<>();
+    private final Map<AuthFailure, Counter> authFailures = new EnumMap<>(AuthFailure.class);
+    private final Counter tokenLogins;
+    private final Counter certificateLogins;
+    private final Counter revoked;
     private final Counter refused;
     private final Counter idleClosed;
     private final Counter valueTimedOut;
@@ -80,6 +85,19 @@ public final class ServeurMetrics implements IngestMetrics, AutoCloseable {
                     .description("TLS connections closed before their handshake completed, by reason")
                     .tag("reason", reason).register(registry));
         }
+        for (AuthFailure failure : AuthFailure.values()) {
+            authFailures.put(failure, Counter.builder("serveur.auth.failures")
+                    .description("Connections refused because they did not authenticate, by reason")
+                    .tag("reason", failure.label()).register(registry));
+        }
+        tokenLogins = Counter.builder("serveur.auth.successes")
+                .description("Connections that proved who they are, by method").tag("method", "token")
+                .register(registry);
+        certificateLogins = Counter.builder("serveur.auth.successes")
+                .description("Connections that proved who they are, by method").tag("method", "certificate")
+                .register(registry);
+        revoked = Counter.builder("serveur.connections.revoked")
+                .description("Connections closed because their credential was revoked").register(registry);
         refused = Counter.builder("serveur.connections.refused")
                 .description("Connections refused because the server was at its connection limit")
                 .register(registry);
@@ -130,6 +148,19 @@ public final class ServeurMetrics implements IngestMetrics, AutoCloseable {
     @Override
     public void tlsHandshakeFailed(String reason) {
         tlsFailures.getOrDefault(reason, tlsFailures.get("other")).increment();
+    }
+
+    /** A connection proved who it is, with a token or else with a client certificate. */
+    public void authSucceeded(boolean token) {
+        (token ? tokenLogins : certificateLogins).increment();
+    }
+
+    public void authFailed(AuthFailure failure) {
+        authFailures.get(failure).increment();
+    }
+
+    public void connectionRevoked() {
+        revoked.increment();
     }
 
     @Override

@@ -7,6 +7,7 @@ import java.nio.channels.ByteChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLSession;
 import tlschannel.TlsChannel;
 import tlschannel.TrackingAllocator;
 
@@ -107,6 +108,11 @@ public class Connection {
     /** The TLS engine of a connection on the TLS port (null on the plaintext one). */
     SSLEngine tlsEngine() {
         return tls == null ? null : tls.getSslEngine();
+    }
+
+    /** The TLS session of a connection on the TLS port (null on the plaintext one), for its peer's identity. */
+    public SSLSession tlsSession() {
+        return tls == null ? null : tls.getSslEngine().getSession();
     }
 
     /** Takes the TLS handshake further; see {@link TlsChannel#handshake()} for what it throws. */

@@ -20,7 +20,10 @@ public final class Replies {
 
     public static final int MAX_ERROR_LINES = 16;
 
+    private static final byte[] AUTH_OK = Reply.AuthOk.LINE.getBytes(StandardCharsets.UTF_8);
+
     private boolean live;
+    private boolean authAccepted;
     private long handled;
     private long ackSent;
     private ArrayDeque<byte[]> errors;
@@ -36,6 +39,14 @@ public final class Replies {
     /** The client asked for replies as they happen (or, with false, only once it has finished sending). */
     public void live(boolean on) {
         live = on;
+    }
+
+    /**
+     * The client's token was accepted: {@code {"auth":"ok"}} goes out first, whether or not the client asked for
+     * replies (it asked a question by sending its token).
+     */
+    public void authAccepted() {
+        authAccepted = true;
     }
 
     /** Values up to {@code index} are handled (stored or rejected). */
@@ -91,12 +102,18 @@ public final class Replies {
     }
 
     /**
-     * Moves as many complete lines as fit into {@code out}: error lines in order, then the count of dropped
-     * ones, then the latest ack, then the notice.
+     * Moves as many complete lines as fit into {@code out}: the answer to a token, error lines in order, then the
+     * count of dropped ones, then the latest ack, then the notice.
      *
      * @param release true when replies must go out even though the client did not ask for them as they happen
      */
     public void fill(ByteBuffer out, boolean release) {
+        if (authAccepted) {
+            if (!put(out, AUTH_OK)) {
+                return;
+            }
+            authAccepted = false;
+        }
         if (!live && !release) {
             return;
         }

@@ -69,6 +69,24 @@ class MainTest {
     }
 
     @Test
+    void authSettingsThatCannotWorkAreOneLineAndExitCode2() throws Exception {
+        Path store = dir.resolve("mesures.db");
+        Run required = run("--require-auth", "--store", "sqlite:" + store, "--http-port", "-1");
+        assertThat(required.exitCode()).isEqualTo(2);
+        assertThat(required.err().lines()).singleElement().asString().isEqualTo("serveur: --require-auth needs a way"
+                + " to authenticate: --credentials or --tls-client-ca");
+        Run plaintext = run("--allow-plaintext-auth", "--store", "sqlite:" + store, "--http-port", "-1");
+        assertThat(plaintext.exitCode()).isEqualTo(2);
+        assertThat(plaintext.err().lines()).singleElement().asString().contains("--allow-plaintext-auth needs"
+                + " --credentials");
+        Path broken = Files.writeString(dir.resolve("credentials"), "sha256:abc salle_* salle\n");
+        Run unreadable = run("--credentials", broken.toString(), "--store", "sqlite:" + store, "--http-port", "-1");
+        assertThat(unreadable.exitCode()).isEqualTo(2);
+        assertThat(unreadable.err().lines()).singleElement().asString().startsWith("serveur: " + broken + ":1:")
+                .contains("is not a SHA-256");
+    }
+
+    @Test
     void tlsSettingsThatCannotWorkAreOneLineAndExitCode2() throws Exception {
         Path store = dir.resolve("mesures.db");
         Run alone = run("--tls-cert", "serveur.crt", "--store", "sqlite:" + store, "--http-port", "-1");

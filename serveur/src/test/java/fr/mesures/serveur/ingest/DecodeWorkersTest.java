@@ -87,7 +87,7 @@ class DecodeWorkersTest {
     private static FrameBatch decoded(IngestMetrics metrics) throws InterruptedException {
         FrameBatch batch = new FrameBatch(0, 1_764_000_000_000L, 256);
         add(batch, 1, "{\"capteur_id\":\"a\",\"temperature\":20.5}");
-        batch.addRejected(CONNECTION, 2, RejectReason.GARBAGE, "garbage");
+        batch.addRejected(CONNECTION, null, 2, RejectReason.GARBAGE, "garbage");
         add(batch, 3, "{\"capteur_id\":\"a\",\"temperature\":-300}");
         add(batch, 4, "{\"capteur_id\":\"b\",\"temperature\":21}");
         BlockingQueue<FrameBatch> out = new ArrayBlockingQueue<>(1);
@@ -102,7 +102,7 @@ class DecodeWorkersTest {
 
     private static void add(FrameBatch batch, long index, String json) {
         byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
-        batch.addValue(CONNECTION, index, bytes, 0, bytes.length);
+        batch.addValue(CONNECTION, null, index, bytes, 0, bytes.length);
     }
 
     /** Counts rejections by reason. */

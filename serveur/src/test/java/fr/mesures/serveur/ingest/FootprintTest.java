@@ -181,13 +181,13 @@ class FootprintTest {
 
         @Override
         public void value(byte[] data, int offset, int length) {
-            batch.addValue(OWNER, ++index, data, offset, length);
+            batch.addValue(OWNER, null, ++index, data, offset, length);
             charged += Footprint.value(data[offset], length);
         }
 
         @Override
         public void rejected(RejectReason reason, String message) {
-            batch.addRejected(OWNER, ++index, reason, message);
+            batch.addRejected(OWNER, null, ++index, reason, message);
             charged += Footprint.rejectedValue();
         }
     }
