@@ -10,7 +10,10 @@ import fr.mesures.capteur.source.LimitedSource;
 import fr.mesures.capteur.source.SimulatedTemperatures;
 import fr.mesures.common.tls.ClientAuth;
 import fr.mesures.common.tls.ClientTls;
-import fr.mesures.common.tls.TlsContexts;
+import fr.mesures.common.tls.KeyFormat;
+import fr.mesures.common.tls.PrivatePki;
+import fr.mesures.common.tls.Validity;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -29,14 +32,20 @@ import org.junit.jupiter.api.io.TempDir;
 class ClientCertificateTest {
 
     private static final long T = 1_764_000_000_000L;
+    private static final Validity CURRENT = Validity.fromNow(Duration.ofDays(1));
 
     @TempDir
     Path dir;
-    TestPki pki;
+    PrivatePki pki;
 
     @BeforeEach
     void pki() throws Exception {
-        pki = TestPki.create(dir, "mesures");
+        pki = authority("mesures");
+    }
+
+    private PrivatePki authority(String name) throws Exception {
+        return PrivatePki.create(Files.createDirectories(dir.resolve(name)), List.of("localhost", "127.0.0.1"),
+                CURRENT, KeyFormat.PKCS8);
     }
 
     private static CapteurSettings settings(int port, ClientTls tls) {
@@ -57,11 +66,9 @@ class ClientCertificateTest {
     @Test
     @Timeout(60)
     void aSensorWithACertificateFromTheClientAuthorityDelivers() throws Exception {
-        Path[] own = pki.client("serre");
-        try (var server = InProcessServer.startTls(dir.resolve("mesures.db"), 0,
-                pki.server(pki.caFile, ClientAuth.REQUIRED));
-             var fleet = fleet("serre", 200, settings(server.tlsPort(),
-                     TlsContexts.client(pki.caFile, own[0], own[1], false)))) {
+        List<Path> own = pki.issueClient("serre", CURRENT);
+        try (var server = InProcessServer.startTls(dir.resolve("mesures.db"), 0, pki.server(ClientAuth.REQUIRED));
+             var fleet = fleet("serre", 200, settings(server.tlsPort(), pki.client(own.get(0), own.get(1))))) {
 
             assertThat(fleet.awaitFinished(Duration.ofSeconds(30))).isTrue();
             assertThat(fleet.outcome().exitCode()).as(fleet.outcome().toString()).isZero();
@@ -73,10 +80,8 @@ class ClientCertificateTest {
     @Test
     @Timeout(60)
     void noCertificateForAServerThatRequiresOneStopsTheSensorAfterOneHandshake() throws Exception {
-        try (var server = InProcessServer.startTls(dir.resolve("mesures.db"), 0,
-                pki.server(pki.caFile, ClientAuth.REQUIRED));
-             var fleet = fleet("anonyme", 200, settings(server.tlsPort(),
-                     TlsContexts.client(pki.caFile, null, null, false)))) {
+        try (var server = InProcessServer.startTls(dir.resolve("mesures.db"), 0, pki.server(ClientAuth.REQUIRED));
+             var fleet = fleet("anonyme", 200, settings(server.tlsPort(), pki.client()))) {
 
             assertThat(fleet.awaitFinished(Duration.ofSeconds(10))).isTrue();
             var refusal = fleet.outcome().refusal();
@@ -92,12 +97,9 @@ class ClientCertificateTest {
     @Test
     @Timeout(60)
     void aCertificateFromAnotherAuthorityStopsTheSensor() throws Exception {
-        TestPki stranger = TestPki.create(dir, "ailleurs");
-        Path[] foreign = stranger.client("intrus");
-        try (var server = InProcessServer.startTls(dir.resolve("mesures.db"), 0,
-                pki.server(pki.caFile, ClientAuth.REQUIRED));
-             var fleet = fleet("intrus", 200, settings(server.tlsPort(),
-                     TlsContexts.client(pki.caFile, foreign[0], foreign[1], false)))) {
+        List<Path> foreign = authority("ailleurs").issueClient("intrus", CURRENT);
+        try (var server = InProcessServer.startTls(dir.resolve("mesures.db"), 0, pki.server(ClientAuth.REQUIRED));
+             var fleet = fleet("intrus", 200, settings(server.tlsPort(), pki.client(foreign.get(0), foreign.get(1))))) {
 
             assertThat(fleet.awaitFinished(Duration.ofSeconds(10))).isTrue();
             assertThat(fleet.outcome().refusal()).isNotNull();
@@ -109,10 +111,9 @@ class ClientCertificateTest {
     @Test
     @Timeout(60)
     void aServerTheSensorDoesNotTrustIsTriedAgainWithTheBackoff() throws Exception {
-        TestPki stranger = TestPki.create(dir, "ailleurs");
-        try (var server = InProcessServer.startTls(dir.resolve("mesures.db"), 0, pki.server(null, ClientAuth.NONE));
-             var fleet = fleet("prudent", 200, settings(server.tlsPort(),
-                     TlsContexts.client(stranger.caFile, null, null, false)))) {
+        PrivatePki stranger = authority("ailleurs");
+        try (var server = InProcessServer.startTls(dir.resolve("mesures.db"), 0, pki.server());
+             var fleet = fleet("prudent", 200, settings(server.tlsPort(), stranger.client()))) {
 
             await().atMost(Duration.ofSeconds(10)).until(() -> fleet.connectionFailures() >= 5);
             assertThat(fleet.outcome().refusal()).isNull();
