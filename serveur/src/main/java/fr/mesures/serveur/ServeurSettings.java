@@ -1,11 +1,13 @@
 package fr.mesures.serveur;
 
 import fr.mesures.protocole.ReadingRules;
+import fr.mesures.serveur.metrics.HttpSecurity;
 import fr.mesures.serveur.network.ListenSettings;
 import fr.mesures.serveur.network.TlsListen;
 import fr.mesures.serveur.storage.SqliteStore;
 import fr.mesures.serveur.storage.StoreSpec;
 import java.time.Duration;
+import java.util.Objects;
 
 /**
  * Everything a {@link ServeurTCP} is configured with. Built with {@link #builder()}; the defaults are the ones the
@@ -20,6 +22,7 @@ import java.time.Duration;
  * @param maxBatchRows  the most readings committed in one transaction
  * @param rules         what makes a reading acceptable
  * @param maxSensorGauges how many sensors get a {@code capteur_temperature_celsius} series
+ * @param httpSecurity  HTTPS on the HTTP port, a token for {@code /metrics}: {@link HttpSecurity#NONE} for neither
  */
 public record ServeurSettings(
         ListenSettings listen,
@@ -30,7 +33,8 @@ public record ServeurSettings(
         int workers,
         int maxBatchRows,
         ReadingRules rules,
-        int maxSensorGauges) {
+        int maxSensorGauges,
+        HttpSecurity httpSecurity) {
 
     public static final int DEFAULT_PORT = 5050;
     public static final int DEFAULT_HTTP_PORT = 8080;
@@ -56,6 +60,7 @@ public record ServeurSettings(
         if (maxSensorGauges < 0) {
             throw new IllegalArgumentException("the number of sensor gauges cannot be negative");
         }
+        Objects.requireNonNull(httpSecurity, "httpSecurity");
     }
 
     public static Builder builder() {
@@ -79,6 +84,7 @@ public record ServeurSettings(
         private double maxTemperature = ReadingRules.DEFAULT_MAX_TEMPERATURE;
         private Duration maxClockSkew = ReadingRules.DEFAULT_MAX_CLOCK_SKEW;
         private int maxSensorGauges = DEFAULT_MAX_SENSOR_GAUGES;
+        private HttpSecurity httpSecurity = HttpSecurity.NONE;
 
         private Builder() {
         }
@@ -164,10 +170,16 @@ public record ServeurSettings(
             return this;
         }
 
+        /** HTTPS and a token for {@code /metrics}; {@link HttpSecurity#NONE} (the default) for neither. */
+        public Builder httpSecurity(HttpSecurity httpSecurity) {
+            this.httpSecurity = httpSecurity;
+            return this;
+        }
+
         public ServeurSettings build() {
             return new ServeurSettings(new ListenSettings(bind, port, backlog, maxConnections, idleTimeout, tls),
                     httpPort, store, sqlite, maxMessageBytes, workers, maxBatchRows, new ReadingRules(maxTemperature, maxClockSkew),
-                    maxSensorGauges);
+                    maxSensorGauges, httpSecurity);
         }
 
         private static int defaultWorkers() {
