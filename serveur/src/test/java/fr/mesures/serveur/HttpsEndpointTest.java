@@ -177,6 +177,27 @@ class HttpsEndpointTest {
     }
 
     @Test
+    void aClientAskingToRenegotiateIsCutOff() throws Exception {
+        int port = endpoint(true, null).port();
+        try (SSLSocket socket = (SSLSocket) pki.client().context().getSocketFactory().createSocket("127.0.0.1", port)) {
+            socket.setSoTimeout(5_000);
+            socket.setEnabledProtocols(new String[] {"TLSv1.2"}); // TLS 1.3 has no renegotiation
+            socket.startHandshake();
+            socket.startHandshake(); // again: a renegotiation, which the server must not do for every client who asks
+            String answer;
+            try {
+                socket.getOutputStream().write("GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+                        .getBytes(StandardCharsets.US_ASCII));
+                answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+            } catch (IOException closed) {
+                answer = "";
+            }
+            assertThat(answer).doesNotContain("200");
+        }
+        assertThat(timedHealth(port)).isLessThan(Duration.ofSeconds(1));
+    }
+
+    @Test
     void plainHttpToTheHttpsPortFailsCleanlyAndTheServerGoesOn() throws Exception {
         int port = endpoint(true, TOKEN).port();
         assertThatThrownBy(() -> get(plain, "http://127.0.0.1:" + port + "/metrics",
