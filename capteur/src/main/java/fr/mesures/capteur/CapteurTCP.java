@@ -470,7 +470,7 @@ public class CapteurTCP extends Capteur {
 
     /** The first line of a connection: the connection works (TLS handshake and all). */
     private void serverAnswers() {
-        if (failuresInARow > 0 && loop.connectionLog().allow(loop.now())) {
+        if (failuresInARow > 0 && loop.connectionLog().allow(System.nanoTime())) {
             log.info("capteur {}: {} answers again after {} failed attempts; {} readings not acknowledged yet", id(),
                     settings.server(), failuresInARow, unacked.size());
         }
@@ -527,7 +527,7 @@ public class CapteurTCP extends Capteur {
                 // Not a bad reading: a deployment mistake (this token or certificate is for other sensors), which
                 // every reading of this sensor, and often of the fleet, will meet. Said apart so that it is not read
                 // as a data problem; once, then every thousandth, under a budget shared by the loop's sensors.
-                if ((forbidden == 1 || forbidden % 1000 == 0) && loop.refusalLog().allow(loop.now())) {
+                if ((forbidden == 1 || forbidden % 1000 == 0) && loop.refusalLog().allow(System.nanoTime())) {
                     log.error("capteur {}: the server forbids this sensor's identity (token or certificate) to write"
                             + " capteur_id {}; the reading of {} is not stored [{}]: {} ({} forbidden so far)", id(),
                             reading.capteurId(), Timestamps.formatIso(reading.timestamp()), reason, error.message(),
@@ -574,7 +574,7 @@ public class CapteurTCP extends Capteur {
         unacked.rewind();
         abandoned = unacked.size();
         // Sensors sharing the credential are refused together: a few lines say it, the budget counts the rest.
-        if (loop.refusalLog().allow(loop.now())) {
+        if (loop.refusalLog().allow(System.nanoTime())) {
             log.error("capteur {}: {}; stopping without retrying ({} readings not delivered)", id(),
                     refusal.message(), abandoned);
         } else {
@@ -634,7 +634,7 @@ public class CapteurTCP extends Capteur {
         long now = loop.now();
         boolean sayAgain = certificate && (lastCertificateLog == Long.MIN_VALUE
                 || now - lastCertificateLog >= CERTIFICATE_LOG_PERIOD_MILLIS);
-        if ((failuresInARow == 1 || sayAgain) && loop.connectionLog().allow(now)) {
+        if ((failuresInARow == 1 || sayAgain) && loop.connectionLog().allow(System.nanoTime())) {
             if (certificate) {
                 lastCertificateLog = now;
             }

@@ -10,6 +10,9 @@ import fr.mesures.capteur.source.ReplayedTemperatures;
 import fr.mesures.capteur.source.SimulatedTemperatures;
 import fr.mesures.capteur.source.TemperatureSource;
 import fr.mesures.capteur.source.TypedTemperatures;
+import fr.mesures.common.cli.BadUsage;
+import fr.mesures.common.cli.DurationConverter;
+import fr.mesures.common.cli.EnvironmentDefaults;
 import fr.mesures.common.tls.TlsContexts;
 import fr.mesures.common.tls.TlsFileException;
 import fr.mesures.protocole.CapteurIds;
@@ -22,7 +25,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -178,48 +180,14 @@ public final class CapteurCommand implements Callable<Integer> {
     /** A command line ready to execute, whose bad usage is one line on standard error and exit code 2. */
     public static CommandLine commandLine(CapteurCommand command) {
         CommandLine cl = new CommandLine(command);
-        cl.setDefaultValueProvider(new EnvironmentDefaults(command.environment));
-        cl.setParameterExceptionHandler(CapteurCommand::badUsage);
+        cl.setDefaultValueProvider(new EnvironmentDefaults("CAPTEUR", command.environment));
+        cl.setParameterExceptionHandler(BadUsage.handler("capteur"));
         cl.setExecutionExceptionHandler((e, line, parsed) -> {
             line.getErr().println("capteur: " + e.getMessage());
             log.debug("failure", e);
             return 1;
         });
         return cl;
-    }
-
-    /**
-     * Reads option {@code --max-unacked} from {@code CAPTEUR_MAX_UNACKED}, and so on. A variable that is unset or
-     * blank leaves the option's own default: {@code docker run -e CAPTEUR_COUNT=} or a compose file passing an
-     * unset shell variable must not turn into a bad value.
-     */
-    static final class EnvironmentDefaults implements CommandLine.IDefaultValueProvider {
-        private final Map<String, String> environment;
-
-        EnvironmentDefaults(Map<String, String> environment) {
-            this.environment = environment;
-        }
-
-        @Override
-        public String defaultValue(CommandLine.Model.ArgSpec arg) {
-            if (!(arg instanceof CommandLine.Model.OptionSpec option) || option.typeInfo().isBoolean()) {
-                return null;
-            }
-            String value = environment.get(variable(option.longestName()));
-            return value == null || value.isBlank() ? null : value.strip();
-        }
-
-        static String variable(String option) {
-            return "CAPTEUR_" + option.replaceFirst("^-+", "").replace('-', '_').toUpperCase(Locale.ROOT);
-        }
-    }
-
-    private static int badUsage(ParameterException e, String[] args) {
-        PrintWriter err = e.getCommandLine().getErr();
-        String message = e.getMessage() == null ? e.toString() : e.getMessage().replace('\n', ' ').strip();
-        err.println("capteur: " + message + " (see --help)");
-        err.flush();
-        return 2;
     }
 
     @Override

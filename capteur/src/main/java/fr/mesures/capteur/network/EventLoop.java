@@ -6,6 +6,8 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
+import fr.mesures.common.log.LogBudget;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.PriorityQueue;
 import java.util.Queue;
@@ -59,6 +61,7 @@ public final class EventLoop implements AutoCloseable {
     private static final long STACK_BYTES = 512 * 1024;
     private static final int READ_BUFFER_BYTES = 64 * 1024;
     private static final long LOG_FLUSH_MILLIS = 1000;
+    private static final String DEBUG_HINT = "CAPTEUR_LOG_LEVEL=DEBUG shows them";
 
     private final Selector selector;
     private final Thread thread;
@@ -67,8 +70,10 @@ public final class EventLoop implements AutoCloseable {
     private final PriorityQueue<Timer> timers = new PriorityQueue<>();
     private final ArrayDeque<Runnable> runNow = new ArrayDeque<>();
     private final ByteBuffer readBuffer = ByteBuffer.allocate(READ_BUFFER_BYTES);
-    private final LogBudget connectionLog = new LogBudget("connection events of other sensors", 20, 10_000);
-    private final LogBudget refusalLog = new LogBudget("refusals of the sensors' identity", 10, 10_000);
+    private final LogBudget connectionLog = new LogBudget(log, "connection events of other sensors", DEBUG_HINT, 20,
+            Duration.ofSeconds(10));
+    private final LogBudget refusalLog = new LogBudget(log, "refusals of the sensors' identity", DEBUG_HINT, 10,
+            Duration.ofSeconds(10));
     private long timerSequence;
     private volatile boolean running;
 
@@ -155,8 +160,8 @@ public final class EventLoop implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             log.error("the sensors' I/O loop failed", e);
         } finally {
-            connectionLog.report();
-            refusalLog.report();
+            connectionLog.report(System.nanoTime());
+            refusalLog.report(System.nanoTime());
             closeChannels();
         }
     }
@@ -166,8 +171,8 @@ public final class EventLoop implements AutoCloseable {
      * the whole loop: the budget is the loop's, so the sensors (a thousand of them) need not flush it each.
      */
     private void flushConnectionLog() {
-        connectionLog.flush(now());
-        refusalLog.flush(now());
+        connectionLog.roll(System.nanoTime());
+        refusalLog.roll(System.nanoTime());
         schedule(LOG_FLUSH_MILLIS, this::flushConnectionLog);
     }
 

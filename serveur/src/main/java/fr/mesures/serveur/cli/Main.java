@@ -1,10 +1,12 @@
 package fr.mesures.serveur.cli;
 
+import fr.mesures.common.cli.BadUsage;
+import fr.mesures.common.cli.DurationConverter;
+import fr.mesures.common.cli.EnvironmentDefaults;
 import fr.mesures.common.tls.ClientAuth;
 import fr.mesures.common.tls.ServerTls;
 import fr.mesures.common.tls.TlsContexts;
 import fr.mesures.common.tls.TlsFileException;
-import fr.mesures.protocole.Durations;
 import fr.mesures.protocole.ReadingRules;
 import fr.mesures.serveur.ServeurSettings;
 import fr.mesures.serveur.ServeurTCP;
@@ -172,13 +174,10 @@ public final class Main implements Callable<Integer> {
     /** The configured command line: defaults from the environment, one-line errors and exit code 2 for bad usage. */
     static CommandLine commandLine(Main main) {
         CommandLine cli = new CommandLine(main);
-        cli.setDefaultValueProvider(new EnvironmentDefaults(main.environment));
+        cli.setDefaultValueProvider(new EnvironmentDefaults("SERVEUR", main.environment));
         // Added after the environment defaults, which are the server's: SERVEUR_NAME must not name a credential.
         cli.addSubcommand(new CredentialsCommand());
-        cli.setParameterExceptionHandler((e, args) -> {
-            e.getCommandLine().getErr().println("serveur: " + e.getMessage() + " (see --help)");
-            return BAD_USAGE;
-        });
+        cli.setParameterExceptionHandler(BadUsage.handler("serveur"));
         return cli;
     }
 
@@ -267,17 +266,5 @@ public final class Main implements Callable<Integer> {
         ServerTls tls = httpTlsCert == null ? null : TlsContexts.server(httpTlsCert, httpTlsKey, null, ClientAuth.NONE);
         BearerToken token = httpTokenFile == null ? null : BearerToken.read(httpTokenFile);
         return new HttpSecurity(tls, token);
-    }
-
-    /** Reads {@code 250ms}, {@code 30s}, {@code 5m}. */
-    static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
-        @Override
-        public Duration convert(String value) {
-            try {
-                return Durations.parse(value);
-            } catch (IllegalArgumentException e) {
-                throw new CommandLine.TypeConversionException(e.getMessage());
-            }
-        }
     }
 }

@@ -1,5 +1,6 @@
 package fr.mesures.serveur.metrics;
 
+import fr.mesures.common.log.LogBudget;
 import fr.mesures.common.tls.ServerTls;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -68,7 +69,7 @@ public final class HttpEndpoint implements AutoCloseable {
     /** One accepting, one selecting, the rest for answering; Jetty warns when that leaves none. */
     private static final int MAX_THREADS = 8;
     /** Refused /metrics requests are each counted, and logged once in this long: a misconfigured scraper, a probe. */
-    private static final long REFUSAL_LOG_WINDOW_NANOS = 60_000_000_000L;
+    private static final Duration REFUSAL_LOG_WINDOW = Duration.ofMinutes(1);
 
     private static final Logger log = LoggerFactory.getLogger(HttpEndpoint.class);
 
@@ -194,8 +195,7 @@ public final class HttpEndpoint implements AutoCloseable {
         private final BearerToken token;
         private final ServeurMetrics counters;
         /** Guarded by itself: Jetty answers on several threads. */
-        private final WarningBudget refusals = new WarningBudget(log, "refused /metrics requests", 1,
-                REFUSAL_LOG_WINDOW_NANOS);
+        private final LogBudget refusals = new LogBudget(log, "refused /metrics requests", 1, REFUSAL_LOG_WINDOW);
 
         Routes(SharedScrape metrics, Supplier<Health> health, BearerToken token, ServeurMetrics counters) {
             this.metrics = metrics;
