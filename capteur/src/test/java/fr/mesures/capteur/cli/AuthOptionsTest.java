@@ -93,6 +93,14 @@ class AuthOptionsTest {
     }
 
     @Test
+    void flagsAreReadFromTheEnvironmentToo() {
+        // CAPTEUR_TLS was documented but flags took nothing from the environment; now a bad value is reported.
+        assertBadUsage(run(Map.of("CAPTEUR_TLS", "maybe")), "--tls", "maybe");
+        assertBadUsage(run(Map.of("CAPTEUR_TLS_CERT", dir.resolve("capteur.crt").toString())),
+                "give both files or neither");
+    }
+
+    @Test
     void helpShowsTheNewOptionsAndTheirVariables() {
         Run run = run(Map.of(), "--help");
         assertThat(run.exitCode()).isZero();
