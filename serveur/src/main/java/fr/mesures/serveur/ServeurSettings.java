@@ -3,9 +3,11 @@ package fr.mesures.serveur;
 import fr.mesures.protocole.ReadingRules;
 import fr.mesures.serveur.network.ListenSettings;
 import fr.mesures.serveur.network.TlsListen;
+import fr.mesures.serveur.reload.Reloader;
 import fr.mesures.serveur.storage.SqliteStore;
 import fr.mesures.serveur.storage.StoreSpec;
 import java.time.Duration;
+import java.util.Objects;
 
 /**
  * Everything a {@link ServeurTCP} is configured with. Built with {@link #builder()}; the defaults are the ones the
@@ -20,6 +22,9 @@ import java.time.Duration;
  * @param maxBatchRows  the most readings committed in one transaction
  * @param rules         what makes a reading acceptable
  * @param maxSensorGauges how many sensors get a {@code capteur_temperature_celsius} series
+ * @param reloader      what keeps file-made values current (the TLS certificate...): not a value but the one
+ *                      service the settings carry, since what it watches is loaded before the server exists (a
+ *                      file that cannot be used is a start-up error); the server starts and closes its thread
  */
 public record ServeurSettings(
         ListenSettings listen,
@@ -30,7 +35,8 @@ public record ServeurSettings(
         int workers,
         int maxBatchRows,
         ReadingRules rules,
-        int maxSensorGauges) {
+        int maxSensorGauges,
+        Reloader reloader) {
 
     public static final int DEFAULT_PORT = 5050;
     public static final int DEFAULT_HTTP_PORT = 8080;
@@ -56,6 +62,7 @@ public record ServeurSettings(
         if (maxSensorGauges < 0) {
             throw new IllegalArgumentException("the number of sensor gauges cannot be negative");
         }
+        Objects.requireNonNull(reloader, "reloader");
     }
 
     public static Builder builder() {
@@ -79,6 +86,7 @@ public record ServeurSettings(
         private double maxTemperature = ReadingRules.DEFAULT_MAX_TEMPERATURE;
         private Duration maxClockSkew = ReadingRules.DEFAULT_MAX_CLOCK_SKEW;
         private int maxSensorGauges = DEFAULT_MAX_SENSOR_GAUGES;
+        private Reloader reloader;
 
         private Builder() {
         }
@@ -164,10 +172,19 @@ public record ServeurSettings(
             return this;
         }
 
+        /**
+         * The reloader whose watched files the server keeps current; the one the TLS listener's files were given
+         * to. Default: a new one, polling every {@link Reloader#DEFAULT_PERIOD}.
+         */
+        public Builder reloader(Reloader reloader) {
+            this.reloader = reloader;
+            return this;
+        }
+
         public ServeurSettings build() {
             return new ServeurSettings(new ListenSettings(bind, port, backlog, maxConnections, idleTimeout, tls),
                     httpPort, store, sqlite, maxMessageBytes, workers, maxBatchRows, new ReadingRules(maxTemperature, maxClockSkew),
-                    maxSensorGauges);
+                    maxSensorGauges, reloader != null ? reloader : new Reloader(Reloader.DEFAULT_PERIOD));
         }
 
         private static int defaultWorkers() {

@@ -19,6 +19,7 @@ import fr.mesures.serveur.metrics.ServeurMetrics;
 import fr.mesures.serveur.metrics.WarningBudget;
 import fr.mesures.serveur.network.ListenSettings;
 import fr.mesures.serveur.network.Serveur;
+import fr.mesures.serveur.network.TlsListen;
 import fr.mesures.serveur.protocol.FrameScanner;
 import fr.mesures.serveur.protocol.Replies;
 import fr.mesures.serveur.storage.MesureStore;
@@ -54,7 +55,9 @@ import org.slf4j.LoggerFactory;
  * stops reading it, so TCP pushes back on the client and nothing is dropped; acknowledgements free the budget and
  * reading resumes.
  *
- * <p>A pipeline thread that dies ({@link FailFast}) turns {@code /health} to 503; the program then stops.
+ * <p>A pipeline thread that dies ({@link FailFast}) turns {@code /health} to 503; the program then stops. The
+ * settings' {@link fr.mesures.serveur.reload.Reloader} (the TLS certificate's files...) runs from {@link #start()}
+ * to {@link #close()}, and dies the same way.
  */
 public final class ServeurTCP extends Serveur<SensorConnection> {
 
@@ -153,6 +156,12 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
                 this, s -> s.heldSeen);
         metrics.gauge("serveur.memory.held.limit.bytes", "The limit of serveur_memory_held_bytes", this,
                 s -> s.budget.heldLimit());
+        settings.reloader().eachWatched(metrics::reloadWatched);
+        if (settings.listen().tls() != null) {
+            metrics.gauge("serveur.tls.certificate.expiry.seconds",
+                    "Seconds until the certificate served to new TLS connections expires", settings.listen().tls(),
+                    TlsListen::certificateExpirySeconds);
+        }
     }
 
     /** The connection limit, lowered to what the heap can hold (with a warning) when it is set higher. */
@@ -180,6 +189,7 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
             if (settings.httpPort() >= 0) {
                 http = HttpEndpoint.start(settings.listen().bind(), settings.httpPort(), metrics, this::health);
             }
+            settings.reloader().start(failFast);
         } catch (RuntimeException e) {
             close();
             throw e;
@@ -222,6 +232,7 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        settings.reloader().close();
         super.close();
         workers.close();
         writer.close();
