@@ -2,6 +2,8 @@ package fr.mesures.serveur.reload;
 
 import fr.mesures.protocole.Durations;
 import java.io.IOException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -147,7 +149,14 @@ public final class Watched<T> implements Supplier<T> {
 
     /** The exception's message, with the files' names in front unless it names one of them already. */
     private String problem(Exception e) {
-        String message = e instanceof IOException && e.getMessage() != null ? e.getMessage() : e.toString();
+        String message;
+        if (e instanceof NoSuchFileException missing) {
+            message = missing.getFile() + ": no such file";
+        } else if (e instanceof FileSystemException system && system.getReason() == null) {
+            message = system.getFile() + ": " + e.getClass().getSimpleName(); // AccessDeniedException...
+        } else {
+            message = e instanceof IOException && e.getMessage() != null ? e.getMessage() : e.toString();
+        }
         boolean namesAFile = files.stream().anyMatch(f -> message.contains(String.valueOf(f.getFileName())));
         return namesAFile ? message : names() + ": " + message;
     }
