@@ -138,8 +138,8 @@ public final class Watched<T> implements Supplier<T> {
             return;
         }
         if (!settled) {
-            log.info("{} not reloaded yet: {}; the files changed since the last look and may not all be replaced"
-                    + " yet: keeping the one in use and looking again in {}", what, problem(e), Durations.format(period));
+            log.info("{} not reloaded yet: {}; the files changed since the last look, perhaps not all of them yet:"
+                    + " looking again in {}", what, problem(e), Durations.format(period));
             return;
         }
         reported = now;
