@@ -21,7 +21,8 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>
  * Reloader reloader = new Reloader(Reloader.DEFAULT_PERIOD);
- * Watched&lt;Credentials&gt; credentials = reloader.watch("credentials", List.of(file), () -&gt; Credentials.read(file));
+ * Watched&lt;Credentials&gt; credentials =
+ *         reloader.watch("credentials", List.of(file), () -&gt; Credentials.read(file));
  * credentials.get();                       // the current value, one volatile read
  * credentials.version();                   // 1, then one more per reload: compare to notice a change
  * credentials.onChange(c -&gt; ...);          // told on the reload thread; quick, never blocking
