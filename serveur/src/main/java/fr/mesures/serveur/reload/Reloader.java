@@ -61,19 +61,30 @@ public final class Reloader implements AutoCloseable {
     /**
      * Loads {@code files} into a value now, and again each time they change.
      *
-     * @param what  a short name for logs and the metrics' {@code what} label ({@code tls}, {@code credentials})
+     * @param what  a short name for logs and the metrics' {@code what} label ({@code tls}, {@code credentials}),
+     *              one per reloader
      * @param files every file the loader reads: a change to any of them reloads
      * @throws IOException what the loader throws on this first load (so does a RuntimeException)
      */
     public <T> Watched<T> watch(String what, List<Path> files, Loader<T> loader) throws IOException {
+        synchronized (this) {
+            requireNew(what);
+        }
         Watched<T> value = new Watched<>(what, files, loader, period);
         List<Consumer<Watched<?>>> toTell;
         synchronized (this) {
+            requireNew(what);
             watched.add(value);
             toTell = List.copyOf(observers);
         }
         toTell.forEach(observer -> observer.accept(value));
         return value;
+    }
+
+    private void requireNew(String what) {
+        if (watched.stream().anyMatch(w -> w.what().equals(what))) {
+            throw new IllegalArgumentException("'" + what + "' is watched already");
+        }
     }
 
     /** Calls {@code observer} for each value watched now and each watched later (to give each its metrics). */

@@ -218,6 +218,8 @@ class ReloaderTest {
         Path second = Files.writeString(dir.resolve("deux.txt"), "2");
         Watched<Integer> apres = reloader.watch("apres", List.of(second), () -> number(second));
         assertThat(observed).containsExactly(avant, apres);
+        assertThatThrownBy(() -> reloader.watch("apres", List.of(second), () -> 3))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("'apres' is watched already");
     }
 
     @Test
