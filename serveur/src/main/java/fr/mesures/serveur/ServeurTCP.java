@@ -11,7 +11,7 @@ import fr.mesures.serveur.auth.AuthFailure;
 import fr.mesures.serveur.auth.AuthSettings;
 import fr.mesures.serveur.auth.Credential;
 import fr.mesures.serveur.auth.Credentials;
-import fr.mesures.serveur.auth.CredentialsException;
+import fr.mesures.serveur.reload.Reloader;
 import fr.mesures.serveur.ingest.DecodeWorkers;
 import fr.mesures.serveur.ingest.FailFast;
 import fr.mesures.serveur.ingest.FrameBatch;
@@ -26,13 +26,16 @@ import fr.mesures.serveur.metrics.HttpSecurity;
 import fr.mesures.serveur.metrics.ServeurMetrics;
 import fr.mesures.serveur.network.ListenSettings;
 import fr.mesures.serveur.network.Serveur;
+import fr.mesures.serveur.network.TlsListen;
 import fr.mesures.serveur.protocol.FrameScanner;
 import fr.mesures.serveur.protocol.Replies;
 import fr.mesures.serveur.storage.MesureStore;
 import fr.mesures.serveur.storage.ReadingBlock;
 import fr.mesures.serveur.storage.StoreException;
 import fr.mesures.serveur.storage.Stores;
+import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
@@ -76,7 +79,9 @@ import org.slf4j.LoggerFactory;
  * ({@code forbidden}), so a decision never races a value. A credential removed from the file closes its connections
  * when the file is next read.
  *
- * <p>A pipeline thread that dies ({@link FailFast}) turns {@code /health} to 503; the program then stops.
+ * <p>A pipeline thread that dies ({@link FailFast}) turns {@code /health} to 503; the program then stops. The
+ * settings' {@link fr.mesures.serveur.reload.Reloader} (the TLS certificate's files...) runs from {@link #start()}
+ * to {@link #close()}, and dies the same way.
  */
 public final class ServeurTCP extends Serveur<SensorConnection> {
 
@@ -172,7 +177,7 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
         this.budget = budget;
         this.auth = settings.auth();
         this.clientCertificates = ServeurSettings.clientCertificates(settings.listen());
-        this.credentials = credentialsOf(auth);
+        this.credentials = credentialsOf(auth, settings.reloader());
         this.credentialsSeen = credentials.get();
         this.authConfigured = auth.credentials() != null || clientCertificates;
         this.metrics = new ServeurMetrics(settings.maxSensorGauges());
@@ -195,16 +200,23 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
                 this, s -> s.heldSeen);
         metrics.gauge("serveur.memory.held.limit.bytes", "The limit of serveur_memory_held_bytes", this,
                 s -> s.budget.heldLimit());
+        settings.reloader().eachWatched(metrics::reloadWatched);
+        if (settings.listen().tls() != null) {
+            metrics.gauge("serveur.tls.certificate.expiry.seconds",
+                    "Seconds until the certificate served to new TLS connections expires", settings.listen().tls(),
+                    TlsListen::certificateExpirySeconds);
+        }
     }
 
-    private static Supplier<Credentials> credentialsOf(AuthSettings auth) {
-        if (auth.credentials() == null) {
+    /** The credentials file, read now (a broken one stops the start) and again whenever it changes. */
+    private static Supplier<Credentials> credentialsOf(AuthSettings auth, Reloader reloader) {
+        Path file = auth.credentials();
+        if (file == null) {
             return () -> Credentials.NONE;
         }
         try {
-            Credentials read = Credentials.read(auth.credentials());
-            return () -> read;
-        } catch (CredentialsException e) {
+            return reloader.watch("credentials", List.of(file), () -> Credentials.read(file));
+        } catch (IOException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }
     }
@@ -235,6 +247,7 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
                 http = HttpEndpoint.start(settings.listen().bind(), settings.httpPort(), settings.httpSecurity(),
                         metrics, this::health);
             }
+            settings.reloader().start(failFast);
         } catch (RuntimeException e) {
             close();
             throw e;
@@ -290,6 +303,7 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        settings.reloader().close();
         super.close();
         workers.close();
         writer.close();
