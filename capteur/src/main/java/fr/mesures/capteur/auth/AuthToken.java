@@ -1,5 +1,6 @@
 package fr.mesures.capteur.auth;
 
+import fr.mesures.protocole.ReadingDecoder;
 import fr.mesures.protocole.Reply;
 import java.io.IOException;
 import java.io.InputStream;
@@ -10,14 +11,15 @@ import java.nio.file.Path;
 /**
  * The secret a sensor proves who it is with: sent as {@code {"auth": TOKEN}}, value 1 of every connection. Printable
  * ASCII without spaces (what generated tokens are made of), so it is written byte for byte and never needs more
- * than JSON's own escaping; at most {@link #MAX_LENGTH} characters, so that it always fits the connection's output
- * buffer. Its {@link #toString()} hides it: a settings object logged by mistake must not leak it.
+ * than JSON's own escaping; at most {@link #MAX_LENGTH} characters, the most the server reads (so it always fits
+ * the connection's output buffer as well). Its {@link #toString()} hides it: a settings object logged by mistake must not leak it.
  *
  * @param value the token itself
  */
 public record AuthToken(String value) {
 
-    public static final int MAX_LENGTH = 1024;
+    /** The server takes no longer token: a longer one would be refused as no token at all. */
+    public static final int MAX_LENGTH = ReadingDecoder.MAX_TOKEN_CHARS;
     /** A token file is a few bytes; anything much larger is the wrong file, read no further. */
     private static final int MAX_FILE_BYTES = 4 * MAX_LENGTH;
 

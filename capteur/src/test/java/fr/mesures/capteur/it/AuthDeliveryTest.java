@@ -107,6 +107,34 @@ class AuthDeliveryTest {
 
     @Test
     @Timeout(60)
+    void aTokenRevokedWhileTheFleetRunsStopsItWithoutReconnecting() throws Exception {
+        int k = 3;
+        try (var server = InProcessServer.startTls(dir.resolve("mesures.db"), 0, pki.server(), tokensRequired())) {
+            CapteurSettings settings = CapteurSettings.builder("localhost", server.tlsPort())
+                    .interval(Duration.ofMillis(10))
+                    .backoff(new Backoff.Policy(Duration.ofMillis(50), Duration.ofMillis(200)))
+                    .tls(pki.client())
+                    .token(new AuthToken(serreToken))
+                    .build();
+            try (var fleet = CapteurFleet.startWithClocks(CapteurFleet.ids("serre", k), SimulatedTemperatures::new,
+                    settings, i -> new AtomicLong(T)::getAndIncrement)) {
+                await().atMost(Duration.ofSeconds(30)).until(() -> fleet.acknowledged() >= 100);
+                new CredentialsFile(credentials).revoke("serre");
+
+                assertThat(fleet.awaitFinished(Duration.ofSeconds(20))).isTrue();
+                var outcome = fleet.outcome();
+                assertThat(outcome.refusal()).isNotNull();
+                assertThat(outcome.refusal().reason()).isEqualTo("revoked");
+                assertThat(outcome.refusal().message()).contains("\"serre\" was revoked");
+                assertThat(outcome.exitCode()).isEqualTo(1);
+            }
+            assertThat(server.metric("serveur_connections_revoked_total")).isBetween(1.0, (double) k);
+            assertThat(server.metric("serveur_connections_total")).isEqualTo(k);
+        }
+    }
+
+    @Test
+    @Timeout(60)
     void aWrongTokenStopsEverySensorAfterOneConnectionAndExits1WithTheServersMessage() throws Exception {
         try (var server = InProcessServer.startTls(dir.resolve("mesures.db"), 0, pki.server(), tokensRequired())) {
             var run = Commands.run("--server", "localhost:" + server.tlsPort(), "--tls-ca", pki.authority().toString(),
