@@ -95,6 +95,9 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
      */
     private static final int BATCH_FRAMES = 8192;
     private static final long HEAP = Runtime.getRuntime().maxMemory();
+    /** What a refused connection is read at a time, to be dropped. */
+    private static final long DISCARD_BYTES = 16 * 1024;
+    private static final byte[] NOTHING = new byte[0];
 
     private final ServeurSettings settings;
     private final Clock clock;
@@ -379,6 +382,9 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
     @Override
     protected void onInput(SensorConnection connection, byte[] data, int length) {
         metrics.bytesReceived(length);
+        if (connection.auth() == SensorConnection.Auth.REFUSED) {
+            return; // read only to be dropped, see refuse()
+        }
         scan(connection, data, length);
     }
 
@@ -413,8 +419,11 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
      */
     @Override
     protected boolean onResume(SensorConnection connection) {
-        if (connection.authBlocked()) {
+        if (connection.auth() == SensorConnection.Auth.PENDING) {
             return false;
+        }
+        if (connection.auth() == SensorConnection.Auth.REFUSED) {
+            return true;
         }
         byte[] left = connection.unscanned();
         if (left.length > 0 && budget.inFlightRoom(connection.account()) > 0) {
@@ -429,6 +438,9 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
 
     @Override
     protected void onEndOfInput(SensorConnection connection) {
+        if (connection.auth() == SensorConnection.Auth.REFUSED) {
+            return; // its refusal closes it, error line first
+        }
         scanning = connection;
         connection.scanner().endOfInput(framing);
         scanning = null;
@@ -441,6 +453,9 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
 
     @Override
     protected long readLimit(SensorConnection connection) {
+        if (connection.auth() == SensorConnection.Auth.REFUSED) {
+            return DISCARD_BYTES;
+        }
         if (connection.unscanned().length > 0 || connection.authBlocked()) {
             return 0;
         }
@@ -722,14 +737,25 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
      * the connection limit bounds how many it can try at once.
      */
     private void refuse(SensorConnection connection, AuthFailure failure, String message) {
-        connection.auth(SensorConnection.Auth.REFUSED);
-        pauseReading(connection);
+        stopTaking(connection);
         metrics.authFailed(failure);
         long now = System.nanoTime();
         if (authWarnings.allow(now)) {
             log.warn("{}: authentication failed ({}): {}", connection, failure.label(), message);
         }
         refusalsDue.add(new Refusal(connection, now + auth.failureDelay().toNanos(), failure.reply(), message));
+    }
+
+    /**
+     * Takes nothing more from the connection, and reads what it sends only to drop it: a client that pipelined
+     * readings behind its token would otherwise leave them unread in this side's socket, and closing a socket with
+     * unread input sends a reset, which makes the client's kernel discard the error line before the client reads it.
+     */
+    private void stopTaking(SensorConnection connection) {
+        connection.auth(SensorConnection.Auth.REFUSED);
+        connection.unscanned(NOTHING, 0, 0);
+        updateHeld(connection);
+        resumeReading(connection);
     }
 
     private void refuseDue(long now) {
@@ -756,8 +782,7 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
         for (SensorConnection connection : List.copyOf(authenticated)) {
             if (!now.stillHolds(connection.permit()) && !connection.closed()) {
                 authenticated.remove(connection);
-                connection.auth(SensorConnection.Auth.REFUSED);
-                pauseReading(connection);
+                stopTaking(connection);
                 metrics.connectionRevoked();
                 log.info("{}: the credential {} was revoked; closing the connection", connection,
                         connection.permit().name());
