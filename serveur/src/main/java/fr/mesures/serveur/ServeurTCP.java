@@ -732,9 +732,9 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
     }
 
     /**
-     * Refuses the connection: nothing more is read from it, and after the failure delay it gets its error line and
-     * is closed. The delay holds a connection, not a thread: guessing tokens costs a client a second each, and
-     * the connection limit bounds how many it can try at once.
+     * Refuses the connection: nothing more of it is taken ({@link #stopTaking}), and after the failure delay it gets
+     * its error line and is closed. The delay holds a connection, not a thread: guessing tokens costs a client a
+     * second each, and the connection limit bounds how many it can try at once.
      */
     private void refuse(SensorConnection connection, AuthFailure failure, String message) {
         stopTaking(connection);
@@ -747,9 +747,9 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
     }
 
     /**
-     * Takes nothing more from the connection, and reads what it sends only to drop it: a client that pipelined
-     * readings behind its token would otherwise leave them unread in this side's socket, and closing a socket with
-     * unread input sends a reset, which makes the client's kernel discard the error line before the client reads it.
+     * Takes nothing more from the connection, and reads what it sends only to drop it: a client still writing
+     * readings behind its token would otherwise fill both sockets' buffers, block in its write, and have that write
+     * fail when the close resets the connection, before it ever reads its error line (AuthTest, 20 MB).
      */
     private void stopTaking(SensorConnection connection) {
         connection.auth(SensorConnection.Auth.REFUSED);
@@ -779,19 +779,22 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
             return;
         }
         credentialsSeen = now;
+        // One line per credential, not per connection: a fleet's token may be held by thousands.
+        java.util.Map<String, Integer> closed = new java.util.TreeMap<>();
         for (SensorConnection connection : List.copyOf(authenticated)) {
             if (!now.stillHolds(connection.permit()) && !connection.closed()) {
                 authenticated.remove(connection);
                 stopTaking(connection);
                 metrics.connectionRevoked();
-                log.info("{}: the credential {} was revoked; closing the connection", connection,
-                        connection.permit().name());
+                closed.merge(connection.permit().name(), 1, Integer::sum);
                 connection.replies().notice(ConnectionReason.REVOKED, "the credential \"" + connection.permit().name()
                         + "\" was revoked; closing the connection");
                 updateHeld(connection);
                 closeWhenFlushed(connection);
             }
         }
+        closed.forEach((name, count) -> log.info("the credential {} was revoked: closing its {} connection(s)",
+                SafeText.quote(name), count));
     }
 
     // ------------------------------------------------------------------------------------------ settling

@@ -147,7 +147,9 @@ class AuthTest {
 
     @Test
     void aRefusedClientThatKeepsSendingIsReadUntilItsErrorLineAndNothingIsStored() throws Exception {
-        server = startWithTokens(UnaryOperator.identity());
+        // A pause long enough for the whole write to go through on a loaded machine: what is sent after it is
+        // cut off by the close, as it should be.
+        server = startWithTokens(auth -> auth.withFailureDelay(Duration.ofSeconds(3)));
         var readings = new StringBuilder();
         for (int i = 0; i < 400_000; i++) {
             readings.append(reading("salle_1", i));
@@ -156,7 +158,7 @@ class AuthTest {
         // that stopped reading would leave the client blocked in its write until the close, which resets the
         // connection under the write (broken pipe) before the client reads its error line. Read and dropped, the
         // whole write goes through, then the line comes.
-        for (int attempt = 0; attempt < 3; attempt++) {
+        for (int attempt = 0; attempt < 2; attempt++) {
             try (var client = tls()) {
                 client.send(Reply.authRequest("wrong-" + attempt, false) + readings);
                 assertThat(client.untilError().reason()).as("attempt %d", attempt)
@@ -164,7 +166,7 @@ class AuthTest {
             }
         }
         assertThat(server.rows()).isZero();
-        assertThat(server.metric("serveur_auth_failures_total", "reason", "unknown_token")).isEqualTo(3);
+        assertThat(server.metric("serveur_auth_failures_total", "reason", "unknown_token")).isEqualTo(2);
     }
 
     @Test
