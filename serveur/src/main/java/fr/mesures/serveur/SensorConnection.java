@@ -127,7 +127,12 @@ final class SensorConnection extends Connection {
         return scanner.carryFootprint() + unscanned.length + replies.footprint() + unwrittenBytes() + tlsBufferBytes();
     }
 
-    /** Bytes read and not scanned yet, to be scanned before anything read after them. */
+    /** What its TLS channel holds in buffers (records received or to send); 0 on the plaintext port. */
+    long tlsHeld() {
+        return tlsBufferBytes();
+    }
+
+        /** Bytes read and not scanned yet, to be scanned before anything read after them. */
     byte[] unscanned() {
         return unscanned;
     }

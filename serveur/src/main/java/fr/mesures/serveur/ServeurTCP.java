@@ -98,6 +98,7 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
     /** What a refused connection is read at a time, to be dropped. */
     private static final long DISCARD_BYTES = 16 * 1024;
     private static final byte[] NOTHING = new byte[0];
+    private static final long IDLE_RESUME_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
     private final ServeurSettings settings;
     private final Clock clock;
@@ -140,6 +141,7 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
     // Selector thread: authentication. Connections whose first value is being decoded; connections with an identity
     // (for revocation); refusals waiting out their delay, in the order they are due (the delay is fixed).
     private int gatesPending;
+    private long idleResumeNanos = System.nanoTime();
     private final Set<SensorConnection> authenticated = new HashSet<>();
     private final ArrayDeque<Refusal> refusalsDue = new ArrayDeque<>();
     private Credentials credentialsSeen;
@@ -462,6 +464,9 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
         MemoryBudget.Account account = connection.account();
         long limit = budget.readLimit(account, connection.scanner().maxScan(budget.holdRoom(account)),
                 connection.costPerByte());
+        if (limit == 0 && drainsTls(connection)) {
+            limit = Math.min(connection.tlsHeld(), MemoryBudget.MIN_READ);
+        }
         if (limit == 0) {
             // Stopped for lack of room: it counts among those sharing the budget until it is read again.
             budget.waiting(account, true);
@@ -520,8 +525,15 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
 
     @Override
     protected void afterReads() {
+        long now = System.nanoTime();
+        if (inFlightBatches == 0 && building == null && hasPausedConnections() && now - idleResumeNanos > 0) {
+            // Nothing in flight, so no acknowledgement will come to resume anyone: those paused for the held pool
+            // (TLS channels holding records) are asked here, a few times a second.
+            idleResumeNanos = now + IDLE_RESUME_NANOS;
+            resumeReading();
+        }
         if (authConfigured) {
-            refuseDue(System.nanoTime());
+            refuseDue(now);
             revokeRemoved();
         }
         dispatch();
@@ -623,6 +635,16 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
     /** A closed connection holds nothing, whatever its objects still reference until they are collected. */
     private void updateHeld(SensorConnection connection) {
         budget.hold(connection.account(), connection.closed() ? 0 : connection.heldBytes());
+    }
+
+    /**
+     * Whether a connection without room to hold more may be read anyway: what its TLS channel holds (records taken
+     * from the socket, up to about 33 KB) is already in memory, and reading it moves it on into values in flight,
+     * which have room. Counted as held like the rest, these bytes could otherwise fill the pool by themselves, a
+     * thousand TLS connections at full speed against 8 MiB, and stop every connection for good (TlsMemoryTest).
+     */
+    private boolean drainsTls(SensorConnection connection) {
+        return connection.tls() && connection.tlsHeld() > 0 && budget.inFlightRoom(connection.account()) > 0;
     }
 
     private void maybeResume() {
@@ -852,7 +874,7 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
         // Resumed only now, not as each ack frees its connection: resuming cuts what it kept, which makes work that
         // comes back as acks, and this loop would never end, holding the selector away from every other socket.
         for (SensorConnection connection : toResume) {
-            if (connection.paused() && budget.resumable(connection.account())) {
+            if (connection.paused() && (budget.resumable(connection.account()) || drainsTls(connection))) {
                 resumeReading(connection);
             }
         }
@@ -911,7 +933,7 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
                 connection.replies().handled(index);
                 budget.release(connection.account(), batch.settled() ? batch.decodedCost(frame)
                         : charged(batch, frame));
-                if (connection.paused() && budget.resumable(connection.account())) {
+                if (connection.paused() && (budget.resumable(connection.account()) || drainsTls(connection))) {
                     toResume.add(connection);
                 }
                 if (connection.closed()) {

@@ -12,7 +12,7 @@ final class RunningServeur implements AutoCloseable {
     final ServeurTCP serveur;
     final Path store;
 
-    private RunningServeur(ServeurTCP serveur, Path store) {
+    RunningServeur(ServeurTCP serveur, Path store) {
         this.serveur = serveur;
         this.store = store;
     }
