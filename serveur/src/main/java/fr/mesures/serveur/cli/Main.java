@@ -155,6 +155,7 @@ public final class Main implements Callable<Integer> {
         cli.setDefaultValueProvider(new EnvironmentDefaults(main.environment));
         // Added after the environment defaults, which are the server's: SERVEUR_NAME must not name a credential.
         cli.addSubcommand(new CredentialsCommand());
+        cli.addSubcommand(new SetupTlsCommand());
         cli.setParameterExceptionHandler((e, args) -> {
             e.getCommandLine().getErr().println("serveur: " + e.getMessage() + " (see --help)");
             return BAD_USAGE;
