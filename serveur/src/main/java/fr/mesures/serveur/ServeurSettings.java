@@ -3,11 +3,13 @@ package fr.mesures.serveur;
 import fr.mesures.common.tls.ClientAuth;
 import fr.mesures.protocole.ReadingRules;
 import fr.mesures.serveur.auth.AuthSettings;
+import fr.mesures.serveur.metrics.HttpSecurity;
 import fr.mesures.serveur.network.ListenSettings;
 import fr.mesures.serveur.network.TlsListen;
 import fr.mesures.serveur.storage.SqliteStore;
 import fr.mesures.serveur.storage.StoreSpec;
 import java.time.Duration;
+import java.util.Objects;
 
 /**
  * Everything a {@link ServeurTCP} is configured with. Built with {@link #builder()}; the defaults are the ones the
@@ -23,6 +25,7 @@ import java.time.Duration;
  * @param rules         what makes a reading acceptable
  * @param maxSensorGauges how many sensors get a {@code capteur_temperature_celsius} series
  * @param auth          who may write what: credentials, and whether authentication is required
+ * @param httpSecurity  HTTPS on the HTTP port, a token for {@code /metrics}: {@link HttpSecurity#NONE} for neither
  */
 public record ServeurSettings(
         ListenSettings listen,
@@ -34,7 +37,8 @@ public record ServeurSettings(
         int maxBatchRows,
         ReadingRules rules,
         int maxSensorGauges,
-        AuthSettings auth) {
+        AuthSettings auth,
+        HttpSecurity httpSecurity) {
 
     public static final int DEFAULT_PORT = 5050;
     public static final int DEFAULT_HTTP_PORT = 8080;
@@ -64,6 +68,7 @@ public record ServeurSettings(
             throw new IllegalArgumentException("requiring authentication needs a way to authenticate: a credentials"
                     + " file (--credentials) or client certificates (--tls-client-ca)");
         }
+        Objects.requireNonNull(httpSecurity, "httpSecurity");
     }
 
     /** Whether the TLS listener asks clients for certificates, which identify them. */
@@ -93,6 +98,7 @@ public record ServeurSettings(
         private Duration maxClockSkew = ReadingRules.DEFAULT_MAX_CLOCK_SKEW;
         private int maxSensorGauges = DEFAULT_MAX_SENSOR_GAUGES;
         private AuthSettings auth = AuthSettings.NONE;
+        private HttpSecurity httpSecurity = HttpSecurity.NONE;
 
         private Builder() {
         }
@@ -183,10 +189,16 @@ public record ServeurSettings(
             return this;
         }
 
+        /** HTTPS and a token for {@code /metrics}; {@link HttpSecurity#NONE} (the default) for neither. */
+        public Builder httpSecurity(HttpSecurity httpSecurity) {
+            this.httpSecurity = httpSecurity;
+            return this;
+        }
+
         public ServeurSettings build() {
             return new ServeurSettings(new ListenSettings(bind, port, backlog, maxConnections, idleTimeout, tls),
                     httpPort, store, sqlite, maxMessageBytes, workers, maxBatchRows, new ReadingRules(maxTemperature, maxClockSkew),
-                    maxSensorGauges, auth);
+                    maxSensorGauges, auth, httpSecurity);
         }
 
         private static int defaultWorkers() {

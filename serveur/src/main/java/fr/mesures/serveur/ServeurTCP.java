@@ -21,6 +21,7 @@ import fr.mesures.serveur.memory.Footprint;
 import fr.mesures.serveur.memory.MemoryBudget;
 import fr.mesures.serveur.metrics.Health;
 import fr.mesures.serveur.metrics.HttpEndpoint;
+import fr.mesures.serveur.metrics.HttpSecurity;
 import fr.mesures.serveur.metrics.ServeurMetrics;
 import fr.mesures.serveur.metrics.WarningBudget;
 import fr.mesures.serveur.network.ListenSettings;
@@ -231,23 +232,32 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
             workers.start();
             super.start();
             if (settings.httpPort() >= 0) {
-                http = HttpEndpoint.start(settings.listen().bind(), settings.httpPort(), metrics, this::health);
+                http = HttpEndpoint.start(settings.listen().bind(), settings.httpPort(), settings.httpSecurity(),
+                        metrics, this::health);
             }
         } catch (RuntimeException e) {
             close();
             throw e;
         }
         // The start of this line is read by scripts and tests: "listening on ADDRESS:PORT (HTTP PORT)".
-        log.info("serveur listening on {}:{} (HTTP {}){}, storing in {}, {} workers, memory for clients: {} MiB"
+        log.info("serveur listening on {}:{} (HTTP {}){}{}, storing in {}, {} workers, memory for clients: {} MiB"
                 + " in flight, {} MiB held, {} connections", settings.listen().bind(),
                 port() < 0 ? "off" : String.valueOf(port()), http == null ? "off" : String.valueOf(http.port()),
-                tlsPort() < 0 ? "" : ", TLS on " + tlsPort(), store.describe(), settings.workers(),
+                tlsPort() < 0 ? "" : ", TLS on " + tlsPort(), http == null ? "" : httpSecurityNote(),
+                store.describe(), settings.workers(),
                 budget.inFlightLimit() >> 20, budget.heldLimit() >> 20, listenSettings().maxConnections());
         if (auth.required() && port() >= 0 && !auth.allowPlaintext()) {
             // Client certificates exist only on the TLS port, and tokens are refused on this one.
             log.warn("the plaintext port {} takes no reading: authentication is required and tokens are accepted"
                     + " only over TLS (--allow-plaintext-auth changes that); --port -1 closes it", port());
         }
+    }
+
+    /** How the HTTP port is protected, for the first log line; nothing when it is plain and open. */
+    private String httpSecurityNote() {
+        HttpSecurity security = settings.httpSecurity();
+        String token = security.token() == null ? "" : ", /metrics with a token";
+        return security.https() ? ", HTTPS on the HTTP port" + token : token;
     }
 
     /** The HTTP port, or -1 when the HTTP endpoint is off. */

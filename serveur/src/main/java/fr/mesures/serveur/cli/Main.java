@@ -9,6 +9,8 @@ import fr.mesures.protocole.ReadingRules;
 import fr.mesures.serveur.ServeurSettings;
 import fr.mesures.serveur.ServeurTCP;
 import fr.mesures.serveur.auth.AuthSettings;
+import fr.mesures.serveur.metrics.BearerToken;
+import fr.mesures.serveur.metrics.HttpSecurity;
 import fr.mesures.serveur.network.ListenSettings;
 import fr.mesures.serveur.network.TlsListen;
 import fr.mesures.serveur.storage.SqliteStore;
@@ -79,6 +81,24 @@ public final class Main implements Callable<Integer> {
             description = "HTTP port for /metrics and /health; -1 turns it off (SERVEUR_HTTP_PORT; default "
                     + "${DEFAULT-VALUE})")
     int httpPort;
+
+    // --- HTTPS and a token for /metrics (the HTTP port's security) ---
+
+    @Option(names = "--http-tls-cert", paramLabel = "FILE",
+            description = "serve /metrics and /health over HTTPS with this certificate chain in PEM; may be the "
+                    + "--tls-cert file (SERVEUR_HTTP_TLS_CERT)")
+    Path httpTlsCert;
+
+    @Option(names = "--http-tls-key", paramLabel = "FILE",
+            description = "the HTTPS certificate's private key in PEM (SERVEUR_HTTP_TLS_KEY)")
+    Path httpTlsKey;
+
+    @Option(names = "--http-token-file", paramLabel = "FILE",
+            description = "/metrics requires 'Authorization: Bearer TOKEN', TOKEN being this file's content, trimmed;"
+                    + " /health stays open (SERVEUR_HTTP_TOKEN_FILE)")
+    Path httpTokenFile;
+
+    // --- end of the HTTP port's security ---
 
     @Option(names = "--bind", paramLabel = "ADDRESS", defaultValue = ListenSettings.DEFAULT_BIND,
             description = "address to listen on, 0.0.0.0 for every interface (SERVEUR_BIND; default "
@@ -181,6 +201,7 @@ public final class Main implements Callable<Integer> {
             TlsListen tls = tls();
             builder.tls(tls);
             builder.auth(auth(tls));
+            builder.httpSecurity(httpSecurity());
             ServeurSettings settings = builder.build();
             serveur = new ServeurTCP(settings);
         } catch (IllegalArgumentException | StoreException | TlsFileException e) {
@@ -237,6 +258,16 @@ public final class Main implements Callable<Integer> {
         }
         ServerTls tls = TlsContexts.server(tlsCert, tlsKey, null, ClientAuth.NONE);
         return TlsListen.of(tlsPort, tls, tlsHandshakeTimeout);
+    }
+
+    /** HTTPS and the /metrics token the options ask for; files are read now, so that a bad one stops the start. */
+    private HttpSecurity httpSecurity() throws TlsFileException {
+        if ((httpTlsCert == null) != (httpTlsKey == null)) {
+            throw new IllegalArgumentException("HTTPS needs both --http-tls-cert and --http-tls-key");
+        }
+        ServerTls tls = httpTlsCert == null ? null : TlsContexts.server(httpTlsCert, httpTlsKey, null, ClientAuth.NONE);
+        BearerToken token = httpTokenFile == null ? null : BearerToken.read(httpTokenFile);
+        return new HttpSecurity(tls, token);
     }
 
     /** Reads {@code 250ms}, {@code 30s}, {@code 5m}. */

@@ -1,5 +1,6 @@
 package fr.mesures.serveur.metrics;
 
+import fr.mesures.common.tls.ServerTls;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -8,9 +9,12 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Supplier;
+import javax.net.ssl.SSLEngine;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpMethod;
+import org.eclipse.jetty.http.HttpVersion;
 import org.eclipse.jetty.io.Connection;
+import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
@@ -18,10 +22,14 @@ import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.eclipse.jetty.util.thread.ScheduledExecutorScheduler;
 import org.eclipse.jetty.util.thread.Scheduler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The HTTP side, on Jetty's core API (no servlets): {@code GET /metrics} (Prometheus text format) and
@@ -30,6 +38,11 @@ import org.eclipse.jetty.util.thread.Scheduler;
  * connection, not a thread, and connections are bounded in number (64: one more closes the oldest) and each in time
  * (5 s without a byte either way, 10 s in all, one request each). Threads: {@code serveur-http-N}, at most 8 (one accepting, one selecting,
  * the rest answering), and {@code serveur-http-timer}, which enforces the time limits.
+ *
+ * <p>With {@link HttpSecurity}, the same port speaks HTTPS (the sensor port's {@link ServerTls}: its certificate and
+ * {@code TlsPolicy}, applied to each engine as they are), under the same limits: a client that stalls its handshake
+ * holds one of the 64 connections, for 5 s idle or 10 s at most. And {@code /metrics} may require a bearer token:
+ * without it, 401, counted in {@code serveur_http_unauthorized_total} and logged at most once a minute.
  */
 public final class HttpEndpoint implements AutoCloseable {
 
@@ -54,6 +67,10 @@ public final class HttpEndpoint implements AutoCloseable {
     private static final int MAX_REQUEST_HEADER_BYTES = 8 * 1024;
     /** One accepting, one selecting, the rest for answering; Jetty warns when that leaves none. */
     private static final int MAX_THREADS = 8;
+    /** Refused /metrics requests are each counted, and logged once in this long: a misconfigured scraper, a probe. */
+    private static final long REFUSAL_LOG_WINDOW_NANOS = 60_000_000_000L;
+
+    private static final Logger log = LoggerFactory.getLogger(HttpEndpoint.class);
 
     private final Server server;
     private final ServerConnector connector;
@@ -66,11 +83,22 @@ public final class HttpEndpoint implements AutoCloseable {
     }
 
     /**
-     * Starts listening on {@code bind:port} (port 0 picks a free one).
+     * Starts listening on {@code bind:port} (port 0 picks a free one), plain HTTP open to all.
      *
      * @throws UncheckedIOException when the port cannot be bound
      */
     public static HttpEndpoint start(String bind, int port, ServeurMetrics metrics, Supplier<Health> health) {
+        return start(bind, port, HttpSecurity.NONE, metrics, health);
+    }
+
+    /**
+     * Starts listening on {@code bind:port} (port 0 picks a free one), over HTTPS and with a token for
+     * {@code /metrics} as {@code security} says.
+     *
+     * @throws UncheckedIOException when the port cannot be bound
+     */
+    public static HttpEndpoint start(String bind, int port, HttpSecurity security, ServeurMetrics metrics,
+            Supplier<Health> health) {
         var threads = new QueuedThreadPool(MAX_THREADS, 2);
         threads.setName("serveur-http");
         threads.setDaemon(true);
@@ -85,7 +113,10 @@ public final class HttpEndpoint implements AutoCloseable {
         // One request per connection makes the deadline a bound on each request; scrapes are seconds apart.
         config.setPersistentConnectionsEnabled(false);
         config.setSendServerVersion(false);
-        var connector = new ServerConnector(server, 1, 1, new HttpConnectionFactory(config));
+        var http = new HttpConnectionFactory(config);
+        var connector = security.https()
+                ? new ServerConnector(server, 1, 1, tls(security.tls()), http)
+                : new ServerConnector(server, 1, 1, http);
         connector.setHost(bind);
         connector.setPort(port);
         connector.setIdleTimeout(IDLE_TIMEOUT.toMillis());
@@ -93,7 +124,7 @@ public final class HttpEndpoint implements AutoCloseable {
         connector.addEventListener(new ConnectionGuard(scheduler));
         server.addConnector(connector);
         var scrapes = new SharedScrape(metrics::scrape);
-        server.setHandler(new Routes(scrapes, health));
+        server.setHandler(new Routes(scrapes, health, security.token(), metrics));
         try {
             server.start();
         } catch (Exception e) {
@@ -107,7 +138,33 @@ public final class HttpEndpoint implements AutoCloseable {
             throw new UncheckedIOException("cannot listen for HTTP on " + bind + ":" + port + ": " + why,
                     e instanceof IOException io ? io : new IOException(e));
         }
+        if (security.token() != null && !security.https()) {
+            log.warn("/metrics requires a token, but over plain HTTP it crosses the network in clear: give the HTTP"
+                    + " port a certificate (--http-tls-cert, --http-tls-key)");
+        }
         return new HttpEndpoint(server, connector, scrapes);
+    }
+
+    /**
+     * TLS in front of HTTP: our context, and on each engine our parameters over whatever Jetty chose, so that the
+     * protocols and suites are the project's {@code TlsPolicy}, exactly as on the sensor port, not Jetty's lists.
+     */
+    private static SslConnectionFactory tls(ServerTls tls) {
+        var factory = new SslContextFactory.Server() {
+            @Override
+            public void customize(SSLEngine engine) {
+                super.customize(engine);
+                engine.setSSLParameters(tls.parameters());
+            }
+        };
+        factory.setSslContext(tls.context());
+        // TLS 1.2 renegotiation lets a client make the server redo the costly half of a handshake at will.
+        factory.setRenegotiationAllowed(false);
+        var ssl = new SslConnectionFactory(factory, HttpVersion.HTTP_1_1.asString());
+        // Jetty would add its SecureRequestCustomizer, whose SNI and Host checks rest on certificates Jetty loads
+        // itself (ours come in an SSLContext, so it knows none). No answer here depends on the request being secure.
+        ssl.setEnsureSecureRequestCustomizer(false);
+        return ssl;
     }
 
     public int port() {
@@ -124,15 +181,27 @@ public final class HttpEndpoint implements AutoCloseable {
         }
     }
 
-    /** {@code /metrics} and {@code /health}; any other path is left to Jetty, which answers 404. */
+    /**
+     * {@code /metrics} (behind the token, when there is one) and {@code /health}; any other path is left to Jetty,
+     * which answers 404.
+     */
     private static final class Routes extends Handler.Abstract {
+
+        private static final String CHALLENGE = "Bearer realm=\"serveur\"";
 
         private final SharedScrape metrics;
         private final Supplier<Health> health;
+        private final BearerToken token;
+        private final ServeurMetrics counters;
+        /** Guarded by itself: Jetty answers on several threads. */
+        private final WarningBudget refusals = new WarningBudget(log, "refused /metrics requests", 1,
+                REFUSAL_LOG_WINDOW_NANOS);
 
-        Routes(SharedScrape metrics, Supplier<Health> health) {
+        Routes(SharedScrape metrics, Supplier<Health> health, BearerToken token, ServeurMetrics counters) {
             this.metrics = metrics;
             this.health = health;
+            this.token = token;
+            this.counters = counters;
         }
 
         @Override
@@ -141,7 +210,10 @@ public final class HttpEndpoint implements AutoCloseable {
             if (!path.equals("/metrics") && !path.equals("/health")) {
                 return false;
             }
-            if (!HttpMethod.GET.is(request.getMethod()) && !HttpMethod.HEAD.is(request.getMethod())) {
+            if (path.equals("/metrics") && token != null
+                    && !token.accepts(request.getHeaders().get(HttpHeader.AUTHORIZATION))) {
+                refuse(request, response, callback);
+            } else if (!HttpMethod.GET.is(request.getMethod()) && !HttpMethod.HEAD.is(request.getMethod())) {
                 response.getHeaders().put(HttpHeader.ALLOW, "GET, HEAD");
                 respond(response, callback, 405, "text/plain; charset=utf-8",
                         StandardCharsets.UTF_8.encode("only GET\n"));
@@ -164,6 +236,23 @@ public final class HttpEndpoint implements AutoCloseable {
                         StandardCharsets.UTF_8.encode(now.toJson()));
             }
             return true;
+        }
+
+        /** 401: the client learns nothing else, not even whether its token was missing or wrong. */
+        private void refuse(Request request, Response response, Callback callback) {
+            counters.httpUnauthorized();
+            boolean logIt;
+            synchronized (refusals) {
+                logIt = refusals.allow(System.nanoTime());
+            }
+            if (logIt) {
+                log.warn("refused /metrics to {}: {} (serveur_http_unauthorized_total counts every refusal)",
+                        Request.getRemoteAddr(request),
+                        request.getHeaders().contains(HttpHeader.AUTHORIZATION) ? "wrong token" : "no token");
+            }
+            response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, CHALLENGE);
+            respond(response, callback, 401, "text/plain; charset=utf-8",
+                    StandardCharsets.UTF_8.encode("unauthorized\n"));
         }
 
         /** Jetty sets Content-Length from this single write, and sends no body to a HEAD. */
@@ -191,6 +280,11 @@ public final class HttpEndpoint implements AutoCloseable {
 
         @Override
         public void onOpened(Connection connection) {
+            if (connection.getEndPoint() instanceof EndPoint.Wrapper) {
+                // Over TLS a socket has two connections: TLS on the socket, HTTP on its decrypted end point. The
+                // first stands for the socket (closing it closes both); counting the second would halve the limit.
+                return;
+            }
             Scheduler.Task deadline = scheduler.schedule(connection.getEndPoint()::close, DEADLINE);
             Connection oldest = null;
             synchronized (this) {

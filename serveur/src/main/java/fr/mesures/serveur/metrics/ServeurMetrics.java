@@ -53,6 +53,7 @@ public final class ServeurMetrics implements IngestMetrics, AutoCloseable {
     private final Counter valueTimedOut;
     private final Counter storeFailures;
     private final Counter repliesDropped;
+    private final Counter httpUnauthorized;
     private final Timer commits;
     private final Map<String, SensorSeries> sensors = new ConcurrentHashMap<>();
     private final int maxSensors;
@@ -111,6 +112,8 @@ public final class ServeurMetrics implements IngestMetrics, AutoCloseable {
         repliesDropped = Counter.builder("serveur.replies.dropped")
                 .description("Error lines left out: the client did not read them, or one value had more errors than"
                         + " are reported one by one").register(registry);
+        httpUnauthorized = Counter.builder("serveur.http.unauthorized")
+                .description("Requests for /metrics refused for want of the right bearer token").register(registry);
         commits = Timer.builder("serveur.store.commit")
                 .description("Time to write and commit one group of readings").register(registry);
         Gauge.builder("serveur.sensors.tracked", sensors, Map::size)
@@ -257,6 +260,11 @@ public final class ServeurMetrics implements IngestMetrics, AutoCloseable {
     @Override
     public void repliesDropped(long lines) {
         repliesDropped.increment(lines);
+    }
+
+    /** A {@code /metrics} request refused: no token, or a wrong one. Called on Jetty's threads. */
+    public void httpUnauthorized() {
+        httpUnauthorized.increment();
     }
 
     @Override

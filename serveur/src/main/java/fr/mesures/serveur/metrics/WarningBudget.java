@@ -5,7 +5,7 @@ import org.slf4j.Logger;
 /**
  * Keeps warnings about clients readable under a flood: at most a few lines per window, then one line that counts
  * the rest. A client sending a million bad values must not write a million log lines, and the first few say what
- * is wrong. Used by one thread (the selector's).
+ * is wrong. Not thread-safe: the selector's thread uses its own; callers on several threads lock it.
  */
 public final class WarningBudget {
 

@@ -104,12 +104,59 @@ class MainTest {
     }
 
     @Test
+    void httpsAndTokenSettingsThatCannotWorkAreOneLineAndExitCode2() throws Exception {
+        String store = "sqlite:" + dir.resolve("mesures.db");
+        Run certAlone = run("--http-tls-cert", "serveur.crt", "--store", store, "--port", "0", "--http-port", "0");
+        assertThat(certAlone.exitCode()).isEqualTo(2);
+        assertThat(certAlone.err().lines()).singleElement().asString().isEqualTo(
+                "serveur: HTTPS needs both --http-tls-cert and --http-tls-key");
+        Run keyAlone = run("--http-tls-key", "serveur.key", "--store", store, "--port", "0", "--http-port", "0");
+        assertThat(keyAlone.exitCode()).isEqualTo(2);
+        assertThat(keyAlone.err().lines()).singleElement().asString().isEqualTo(
+                "serveur: HTTPS needs both --http-tls-cert and --http-tls-key");
+        Path garbage = Files.writeString(dir.resolve("http.crt"), "not a certificate");
+        Run bad = run("--http-tls-cert", garbage.toString(), "--http-tls-key", garbage.toString(), "--store", store,
+                "--port", "0", "--http-port", "0");
+        assertThat(bad.exitCode()).isEqualTo(2);
+        assertThat(bad.err().lines()).singleElement().asString().startsWith("serveur: ").contains("http.crt");
+
+        Run missing = run("--http-token-file", dir.resolve("absent.token").toString(), "--store", store,
+                "--port", "0", "--http-port", "0");
+        assertThat(missing.exitCode()).isEqualTo(2);
+        assertThat(missing.err().lines()).singleElement().asString().isEqualTo(
+                "serveur: the token file " + dir.resolve("absent.token") + " does not exist");
+        Path empty = Files.writeString(dir.resolve("empty.token"), " \n");
+        Run blank = run("--http-token-file", empty.toString(), "--store", store, "--port", "0", "--http-port", "0");
+        assertThat(blank.exitCode()).isEqualTo(2);
+        assertThat(blank.err().lines()).singleElement().asString().isEqualTo(
+                "serveur: the token file " + empty + " is empty");
+        assertThat(Files.exists(dir.resolve("mesures.db"))).as("nothing started").isFalse();
+    }
+
+    @Test
+    void theHttpSecurityOptionsReadTheirEnvironmentVariables() {
+        Main main = new Main(Map.of(
+                "SERVEUR_HTTP_TLS_CERT", "/etc/serveur/http.crt",
+                "SERVEUR_HTTP_TLS_KEY", "/etc/serveur/http.key",
+                "SERVEUR_HTTP_TOKEN_FILE", "/run/secrets/metrics-token"));
+        Main.commandLine(main).parseArgs();
+        assertThat(main.httpTlsCert).isEqualTo(Path.of("/etc/serveur/http.crt"));
+        assertThat(main.httpTlsKey).isEqualTo(Path.of("/etc/serveur/http.key"));
+        assertThat(main.httpTokenFile).isEqualTo(Path.of("/run/secrets/metrics-token"));
+        Main none = new Main(Map.of());
+        Main.commandLine(none).parseArgs();
+        assertThat(none.httpTlsCert).isNull();
+        assertThat(none.httpTokenFile).isNull();
+    }
+
+    @Test
     void helpListsEveryFlagWithItsEnvironmentVariable() {
         Run run = run("--help");
         assertThat(run.exitCode()).isZero();
         assertThat(run.out()).contains("--port", "SERVEUR_PORT", "--http-port", "--bind", "--store", "SERVEUR_STORE",
                 "--max-connections", "--idle-timeout", "--max-message-bytes", "--workers", "--tls-port",
-                "SERVEUR_TLS_CERT", "--tls-key", "--tls-handshake-timeout");
+                "SERVEUR_TLS_CERT", "--tls-key", "--tls-handshake-timeout", "--http-tls-cert", "SERVEUR_HTTP_TLS_CERT",
+                "--http-tls-key", "SERVEUR_HTTP_TLS_KEY", "--http-token-file", "SERVEUR_HTTP_TOKEN_FILE");
     }
 
     @Test
