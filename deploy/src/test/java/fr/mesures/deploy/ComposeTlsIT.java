@@ -15,14 +15,17 @@ import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyStore;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -70,6 +73,7 @@ class ComposeTlsIT {
     private static final Duration RUN_LIMIT = Duration.ofMinutes(2);
 
     private Compose compose;
+    private Map<String, String> environment;
     private String host;
     private int tlsPort;
     private int plaintextPort;
@@ -99,8 +103,10 @@ class ComposeTlsIT {
         environment.put("CAPTEUR_COUNT", String.valueOf(COUNT));
         environment.put("CAPTEUR_INTERVAL", INTERVAL);
         environment.put("CAPTEUR_SENSORS", "1");
-        compose = Compose.of("mesures-tls-it-" + UUID.randomUUID().toString().substring(0, 8), environment,
-                List.of("docker-compose.yml", "docker-compose.tls.yml"));
+        // As deploy/tls/README.md has it: the files named once in COMPOSE_FILE rather than by -f on each command.
+        environment.put("COMPOSE_FILE", "docker-compose.yml:docker-compose.tls.yml");
+        this.environment = Map.copyOf(environment);
+        compose = Compose.of("mesures-tls-it-" + UUID.randomUUID().toString().substring(0, 8), environment, List.of());
         log.info("project {} with {}", compose.project(), compose.version());
 
         Command.Result build = compose.run(Duration.ofMinutes(15), "build").orFail();
@@ -129,7 +135,7 @@ class ComposeTlsIT {
     void everySensorStoresEveryReadingOverTlsWithTheFleetToken() {
         assertThat(compose.run(RUN_LIMIT, "logs", "--no-color", "setup-tls").orFail().stdout())
                 .contains("setup-tls: made a private CA");
-        Map<String, Long> exitCodes = awaitSensorsDone();
+        Map<String, Long> exitCodes = awaitSensorsDone(compose);
         log.info("{} sensors x {} readings acknowledged {} s after `up`", REPLICAS, COUNT, elapsed());
         assertThat(exitCodes).as("sensor exit codes (0: every reading acknowledged)").hasSize(REPLICAS)
                 .allSatisfy((id, code) -> assertThat(code).as(id).isZero());
@@ -231,7 +237,7 @@ class ComposeTlsIT {
         assertThat(compose.exec("serveur", "sha256sum", "/secrets/ca.pem", "/secrets/serveur.crt"))
                 .as("the same CA, and the renewed certificate").isEqualTo(renewed);
 
-        Map<String, Long> exitCodes = awaitSensorsDone();
+        Map<String, Long> exitCodes = awaitSensorsDone(compose);
         log.info("{} new sensors x {} readings acknowledged {} s after the second `up`", REPLICAS, COUNT,
                 Duration.ofNanos(System.nanoTime() - restartedAt).toSeconds());
         assertThat(exitCodes).as("new sensors, with fleet-2's token, the renewed certificate, the same ca.pem")
@@ -245,6 +251,52 @@ class ComposeTlsIT {
         Command.Result revoked = sensor("ancien_1", 1, "CAPTEUR_TOKEN_FILE=", "CAPTEUR_TOKEN=" + oldToken);
         assertThat(revoked.exitCode()).as(revoked.stdout() + revoked.stderr()).isEqualTo(1);
         assertThat(revoked.stdout() + revoked.stderr()).contains("unauthorized");
+    }
+
+    @Test
+    @Order(7)
+    void ownCertificatesReplaceTheGeneratedOnes() throws Exception {
+        // One's own CA and certificate, made here with the same command into a folder of the host; any CA will do.
+        Path own = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "own-certs-");
+        try {
+            // The container's user (UID 10001) writes there; a real setup would chown the key to that UID instead.
+            Files.setPosixFilePermissions(own, PosixFilePermissions.fromString("rwxrwxrwx"));
+            compose.run(RUN_LIMIT, "run", "--rm", "-T", "--no-deps", "-v", own + ":/own", "setup-tls", "setup-tls",
+                    "--dir", "/own", "--host", "serveur", "--host", host).orFail();
+            X509Certificate ownAuthority = (X509Certificate) CertificateFactory.getInstance("X.509")
+                    .generateCertificate(new ByteArrayInputStream(Files.readAllBytes(own.resolve("ca.pem"))));
+            X509Certificate generated = authority();
+            assertThat(ownAuthority.getPublicKey()).isNotEqualTo(generated.getPublicKey());
+
+            Map<String, String> withOwn = new HashMap<>(environment);
+            withOwn.put("COMPOSE_FILE", environment.get("COMPOSE_FILE") + ":deploy/tls/docker-compose.own-certs.yml");
+            withOwn.put("MESURES_OWN_CERTS", own.toString());
+            Compose ownCompose = Compose.of(compose.project(), withOwn, List.of());
+            Set<String> earlier = readingsPerSensor().keySet();
+            Command.Result up = ownCompose.run(Duration.ofMinutes(5), "up", "-d", "--scale", "capteur=" + REPLICAS)
+                    .orFail();
+            log.info("up again with the own certificate: {} s", up.took().toSeconds());
+
+            Map<String, Long> exitCodes = awaitSensorsDone(ownCompose);
+            assertThat(exitCodes).as("sensors trusting the own CA alone").hasSize(REPLICAS)
+                    .allSatisfy((id, code) -> assertThat(code).as(id).isZero());
+            assertThat(earlier).doesNotContainAnyElementsOf(exitCodes.keySet());
+            assertThat(readingsPerSensor()).containsKeys(exitCodes.keySet().toArray(String[]::new))
+                    .allSatisfy((id, rows) -> assertThat(rows).as(id).isEqualTo(id.equals("salle_1") ? 5 : COUNT));
+            try (SSLSocket socket = tlsSocket(ownAuthority)) {
+                X509Certificate served = (X509Certificate) socket.getSession().getPeerCertificates()[0];
+                served.verify(ownAuthority.getPublicKey());
+            }
+            String sensorSees = ownCompose.run(RUN_LIMIT, "run", "--rm", "-T", "--no-deps", "--entrypoint", "ls",
+                    "capteur", "-A", "/own").orFail().stdout();
+            assertThat(sensorSees.strip().lines()).as("a sensor's /own").containsExactly("ca.pem");
+        } finally {
+            try (var files = Files.walk(own)) {
+                for (Path file : files.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(file);
+                }
+            }
+        }
     }
 
     /** One more sensor, as {@code compose run --rm capteur} starts it, with these variables changed. */
@@ -263,7 +315,7 @@ class ComposeTlsIT {
         return compose.run(RUN_LIMIT, "run", "--rm", "-T", "--no-deps", "--entrypoint", "sh", "capteur", "-c", script);
     }
 
-    private Map<String, Long> awaitSensorsDone() {
+    private static Map<String, Long> awaitSensorsDone(Compose compose) {
         await("every sensor done").atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofSeconds(2))
                 .until(() -> {
                     var sensors = compose.containers("capteur");
