@@ -201,11 +201,13 @@ class ComposeTlsIT {
     @Test
     @Order(5)
     void anAddedCredentialLetsANewSensorWriteItsPattern() {
-        String token = lastLine(compose.run(RUN_LIMIT, "run", "--rm", "-T", "setup-tls", "credentials", "add",
-                "--pattern", "salle_*", "--name", "salle", "/secrets/credentials").orFail().stdout());
+        String token = lastLine(setupTls("credentials", "add", "--pattern", "salle_*", "--name", "salle",
+                "/secrets/credentials"));
         assertThat(token).matches("[A-Za-z0-9_-]{43}");
+        assertThat(setupTls("credentials", "list", "/secrets/credentials")).contains("fleet").contains("salle")
+                .contains("salle_*").doesNotContain(token);
         // The server reads its credentials file when it starts.
-        compose.run(Duration.ofMinutes(2), "restart", "serveur").orFail();
+        compose.run(RUN_LIMIT, "restart", "serveur").orFail();
 
         Command.Result salle = sensor("salle_1", 5, "CAPTEUR_TOKEN_FILE=", "CAPTEUR_TOKEN=" + token);
         assertThat(salle.exitCode()).as(salle.stdout() + salle.stderr()).isZero();
@@ -214,18 +216,35 @@ class ComposeTlsIT {
 
     @Test
     @Order(6)
-    void aRestartedStackKeepsItsCaAndTakesARotatedTokenAndARenewedCertificate() {
+    void aRotatedFleetTokenServesTheRestartedSensorsAndTheRevokedOneIsRefused() {
         String oldToken = sensorShell("cat /fleet/fleet.token").orFail().stdout().strip();
+        setupTls("setup-tls", "--dir", "/secrets", "--fleet-dir", "/fleet", "--new-fleet-token", "--fleet-name",
+                "fleet-2");
+        Command.Result restart = compose.run(Duration.ofMinutes(3), "restart", "serveur", "capteur").orFail();
+        log.info("compose restart serveur capteur: {} s", restart.took().toSeconds());
+        Map<String, Long> exitCodes = awaitSensorsDone(compose);
+        assertThat(exitCodes).as("the same sensors, restarted with fleet-2's token").hasSize(REPLICAS)
+                .allSatisfy((id, code) -> assertThat(code).as(id).isZero());
+        assertThat(readingsPerSensor()).containsKeys(exitCodes.keySet().toArray(String[]::new))
+                .allSatisfy((id, rows) -> assertThat(rows).as(id).isEqualTo(id.equals("salle_1") ? 5 : 2 * COUNT));
+
+        setupTls("credentials", "revoke", "fleet", "/secrets/credentials");
+        compose.run(RUN_LIMIT, "restart", "serveur").orFail();
+        Command.Result revoked = sensor("ancien_1", 1, "CAPTEUR_TOKEN_FILE=", "CAPTEUR_TOKEN=" + oldToken);
+        assertThat(revoked.exitCode()).as(revoked.stdout() + revoked.stderr()).isEqualTo(1);
+        assertThat(revoked.stdout() + revoked.stderr()).contains("unauthorized");
+        assertThat(readingsPerSensor()).doesNotContainKey("ancien_1");
+    }
+
+    @Test
+    @Order(7)
+    void aStackTakenDownAndUpKeepsItsCaAndServesARenewedCertificate() {
         String before = compose.exec("serveur", "sha256sum", "/secrets/ca.pem", "/secrets/serveur.crt");
-        compose.run(RUN_LIMIT, "run", "--rm", "-T", "setup-tls", "setup-tls", "--dir", "/secrets", "--fleet-dir",
-                "/fleet", "--new-fleet-token", "--fleet-name", "fleet-2").orFail();
-        compose.run(RUN_LIMIT, "run", "--rm", "-T", "setup-tls", "credentials", "revoke", "fleet",
-                "/secrets/credentials").orFail();
-        compose.run(RUN_LIMIT, "run", "--rm", "-T", "setup-tls", "setup-tls", "--dir", "/secrets",
-                "--renew-certificate").orFail();
+        setupTls("setup-tls", "--dir", "/secrets", "--renew-certificate");
         String renewed = compose.exec("serveur", "sha256sum", "/secrets/ca.pem", "/secrets/serveur.crt");
         assertThat(renewed.lines().toList().get(0)).isEqualTo(before.lines().toList().get(0));
         assertThat(renewed.lines().toList().get(1)).isNotEqualTo(before.lines().toList().get(1));
+        Map<String, Integer> earlier = readingsPerSensor();
 
         // Down (containers and network gone, volumes kept) and up again, as after a reboot or an upgrade.
         Command.Result down = compose.run(Duration.ofMinutes(3), "down", "-t", "10").orFail();
@@ -233,28 +252,23 @@ class ComposeTlsIT {
         Command.Result up = compose.run(Duration.ofMinutes(5), "up", "-d", "--scale", "capteur=" + REPLICAS).orFail();
         log.info("compose down: {} s; up again: {} s", down.took().toSeconds(), up.took().toSeconds());
         assertThat(compose.run(RUN_LIMIT, "logs", "--no-color", "setup-tls").orFail().stdout())
-                .contains("kept, nothing changed");
+                .contains("kept, nothing changed").doesNotContain("made a private CA");
         assertThat(compose.exec("serveur", "sha256sum", "/secrets/ca.pem", "/secrets/serveur.crt"))
                 .as("the same CA, and the renewed certificate").isEqualTo(renewed);
 
         Map<String, Long> exitCodes = awaitSensorsDone(compose);
         log.info("{} new sensors x {} readings acknowledged {} s after the second `up`", REPLICAS, COUNT,
                 Duration.ofNanos(System.nanoTime() - restartedAt).toSeconds());
-        assertThat(exitCodes).as("new sensors, with fleet-2's token, the renewed certificate, the same ca.pem")
+        assertThat(exitCodes).as("new sensors: fleet-2's token kept, the renewed certificate, the same ca.pem")
                 .hasSize(REPLICAS).allSatisfy((id, code) -> assertThat(code).as(id).isZero());
         Map<String, Integer> stored = readingsPerSensor();
-        assertThat(stored).containsKeys(exitCodes.keySet().toArray(String[]::new)).containsEntry("salle_1", 5)
-                .hasSize(2 * REPLICAS + 1);
-        assertThat(stored).allSatisfy((id, rows) -> assertThat(rows).as(id).isEqualTo(id.equals("salle_1") ? 5 : COUNT));
+        assertThat(stored).containsAllEntriesOf(earlier).hasSize(earlier.size() + REPLICAS);
+        assertThat(exitCodes.keySet()).allSatisfy(id -> assertThat(stored).containsEntry(id, COUNT));
         log.info("{} readings stored in all", stored.values().stream().mapToInt(Integer::intValue).sum());
-
-        Command.Result revoked = sensor("ancien_1", 1, "CAPTEUR_TOKEN_FILE=", "CAPTEUR_TOKEN=" + oldToken);
-        assertThat(revoked.exitCode()).as(revoked.stdout() + revoked.stderr()).isEqualTo(1);
-        assertThat(revoked.stdout() + revoked.stderr()).contains("unauthorized");
     }
 
     @Test
-    @Order(7)
+    @Order(8)
     void ownCertificatesReplaceTheGeneratedOnes() throws Exception {
         // One's own CA and certificate, made here with the same command into a folder of the host; any CA will do.
         Path own = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "own-certs-");
@@ -281,8 +295,8 @@ class ComposeTlsIT {
             assertThat(exitCodes).as("sensors trusting the own CA alone").hasSize(REPLICAS)
                     .allSatisfy((id, code) -> assertThat(code).as(id).isZero());
             assertThat(earlier).doesNotContainAnyElementsOf(exitCodes.keySet());
-            assertThat(readingsPerSensor()).containsKeys(exitCodes.keySet().toArray(String[]::new))
-                    .allSatisfy((id, rows) -> assertThat(rows).as(id).isEqualTo(id.equals("salle_1") ? 5 : COUNT));
+            Map<String, Integer> stored = readingsPerSensor();
+            assertThat(exitCodes.keySet()).allSatisfy(id -> assertThat(stored).containsEntry(id, COUNT));
             try (SSLSocket socket = tlsSocket(ownAuthority)) {
                 X509Certificate served = (X509Certificate) socket.getSession().getPeerCertificates()[0];
                 served.verify(ownAuthority.getPublicKey());
@@ -308,6 +322,13 @@ class ComposeTlsIT {
         }
         arguments.add("capteur");
         return compose.run(RUN_LIMIT, arguments.toArray(String[]::new));
+    }
+
+    /** A one-off container of the setup-tls service with these arguments, as deploy/tls/README.md runs them. */
+    private String setupTls(String... arguments) {
+        var command = new ArrayList<>(List.of("run", "--rm", "-T", "setup-tls"));
+        command.addAll(List.of(arguments));
+        return compose.run(RUN_LIMIT, command.toArray(String[]::new)).orFail().stdout();
     }
 
     /** A shell in a new sensor container: what a sensor can see. */
