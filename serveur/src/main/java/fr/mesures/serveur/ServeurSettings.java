@@ -6,6 +6,7 @@ import fr.mesures.serveur.auth.AuthSettings;
 import fr.mesures.serveur.metrics.HttpSecurity;
 import fr.mesures.serveur.network.ListenSettings;
 import fr.mesures.serveur.network.TlsListen;
+import fr.mesures.serveur.reload.Reloader;
 import fr.mesures.serveur.storage.SqliteStore;
 import fr.mesures.serveur.storage.StoreSpec;
 import java.time.Duration;
@@ -26,6 +27,9 @@ import java.util.Objects;
  * @param maxSensorGauges how many sensors get a {@code capteur_temperature_celsius} series
  * @param auth          who may write what: credentials, and whether authentication is required
  * @param httpSecurity  HTTPS on the HTTP port, a token for {@code /metrics}: {@link HttpSecurity#NONE} for neither
+ * @param reloader      what keeps file-made values current (the TLS certificate...): not a value but the one
+ *                      service the settings carry, since what it watches is loaded before the server exists (a
+ *                      file that cannot be used is a start-up error); the server starts and closes its thread
  */
 public record ServeurSettings(
         ListenSettings listen,
@@ -38,7 +42,8 @@ public record ServeurSettings(
         ReadingRules rules,
         int maxSensorGauges,
         AuthSettings auth,
-        HttpSecurity httpSecurity) {
+        HttpSecurity httpSecurity,
+        Reloader reloader) {
 
     public static final int DEFAULT_PORT = 5050;
     public static final int DEFAULT_HTTP_PORT = 8080;
@@ -69,6 +74,7 @@ public record ServeurSettings(
                     + " file (--credentials) or client certificates (--tls-client-ca)");
         }
         Objects.requireNonNull(httpSecurity, "httpSecurity");
+        Objects.requireNonNull(reloader, "reloader");
     }
 
     /** Whether the TLS listener asks clients for certificates, which identify them. */
@@ -99,6 +105,7 @@ public record ServeurSettings(
         private int maxSensorGauges = DEFAULT_MAX_SENSOR_GAUGES;
         private AuthSettings auth = AuthSettings.NONE;
         private HttpSecurity httpSecurity = HttpSecurity.NONE;
+        private Reloader reloader;
 
         private Builder() {
         }
@@ -195,10 +202,20 @@ public record ServeurSettings(
             return this;
         }
 
+        /**
+         * The reloader whose watched files the server keeps current; the one the TLS listener's files were given
+         * to. Default: a new one, polling every {@link Reloader#DEFAULT_PERIOD}.
+         */
+        public Builder reloader(Reloader reloader) {
+            this.reloader = reloader;
+            return this;
+        }
+
         public ServeurSettings build() {
             return new ServeurSettings(new ListenSettings(bind, port, backlog, maxConnections, idleTimeout, tls),
                     httpPort, store, sqlite, maxMessageBytes, workers, maxBatchRows, new ReadingRules(maxTemperature, maxClockSkew),
-                    maxSensorGauges, auth, httpSecurity);
+                    maxSensorGauges, auth, httpSecurity,
+                    reloader != null ? reloader : new Reloader(Reloader.DEFAULT_PERIOD));
         }
 
         private static int defaultWorkers() {

@@ -26,6 +26,7 @@ import fr.mesures.serveur.metrics.ServeurMetrics;
 import fr.mesures.serveur.metrics.WarningBudget;
 import fr.mesures.serveur.network.ListenSettings;
 import fr.mesures.serveur.network.Serveur;
+import fr.mesures.serveur.network.TlsListen;
 import fr.mesures.serveur.protocol.FrameScanner;
 import fr.mesures.serveur.protocol.Replies;
 import fr.mesures.serveur.storage.MesureStore;
@@ -75,7 +76,9 @@ import org.slf4j.LoggerFactory;
  * ({@code forbidden}), so a decision never races a value. A credential removed from the file closes its connections
  * when the file is next read.
  *
- * <p>A pipeline thread that dies ({@link FailFast}) turns {@code /health} to 503; the program then stops.
+ * <p>A pipeline thread that dies ({@link FailFast}) turns {@code /health} to 503; the program then stops. The
+ * settings' {@link fr.mesures.serveur.reload.Reloader} (the TLS certificate's files...) runs from {@link #start()}
+ * to {@link #close()}, and dies the same way.
  */
 public final class ServeurTCP extends Serveur<SensorConnection> {
 
@@ -195,6 +198,12 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
                 this, s -> s.heldSeen);
         metrics.gauge("serveur.memory.held.limit.bytes", "The limit of serveur_memory_held_bytes", this,
                 s -> s.budget.heldLimit());
+        settings.reloader().eachWatched(metrics::reloadWatched);
+        if (settings.listen().tls() != null) {
+            metrics.gauge("serveur.tls.certificate.expiry.seconds",
+                    "Seconds until the certificate served to new TLS connections expires", settings.listen().tls(),
+                    TlsListen::certificateExpirySeconds);
+        }
     }
 
     private static Supplier<Credentials> credentialsOf(AuthSettings auth) {
@@ -235,6 +244,7 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
                 http = HttpEndpoint.start(settings.listen().bind(), settings.httpPort(), settings.httpSecurity(),
                         metrics, this::health);
             }
+            settings.reloader().start(failFast);
         } catch (RuntimeException e) {
             close();
             throw e;
@@ -290,6 +300,7 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        settings.reloader().close();
         super.close();
         workers.close();
         writer.close();

@@ -51,6 +51,11 @@ final class ExactlyOnce {
         } finally {
             clients.shutdownNow();
         }
+        storedOnce(server, connections, perConnection);
+    }
+
+    /** The store holds {@code perConnection} readings of each of {@code connections} sensors, each stored once. */
+    static void storedOnce(RunningServeur server, int connections, int perConnection) {
         // The table's key merges a reading stored twice into one row, so the rows alone cannot show it: the
         // counters can.
         assertThat(server.metric("serveur_readings_stored_total")).isEqualTo((double) connections * perConnection);

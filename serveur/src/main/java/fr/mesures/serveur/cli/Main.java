@@ -13,8 +13,10 @@ import fr.mesures.serveur.metrics.BearerToken;
 import fr.mesures.serveur.metrics.HttpSecurity;
 import fr.mesures.serveur.network.ListenSettings;
 import fr.mesures.serveur.network.TlsListen;
+import fr.mesures.serveur.reload.Reloader;
 import fr.mesures.serveur.storage.SqliteStore;
 import fr.mesures.serveur.storage.StoreException;
+import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -55,6 +57,16 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--tls-key", paramLabel = "FILE",
             description = "the certificate's private key in PEM: PKCS#8, PKCS#1 (RSA) or SEC1 (EC) (SERVEUR_TLS_KEY)")
     Path tlsKey;
+
+    @Option(names = "--tls-client-ca", paramLabel = "FILE",
+            description = "ask TLS clients for a certificate from these authorities (PEM); re-read when it changes,"
+                    + " as --tls-cert and --tls-key are (SERVEUR_TLS_CLIENT_CA)")
+    Path tlsClientCa;
+
+    @Option(names = "--tls-client-auth", paramLabel = "MODE", converter = ClientAuthConverter.class,
+            description = "none, optional (checked if sent) or required: whether TLS clients must show a"
+                    + " certificate (SERVEUR_TLS_CLIENT_AUTH; default required with --tls-client-ca, else none)")
+    ClientAuth tlsClientAuth;
 
     @Option(names = "--tls-handshake-timeout", paramLabel = "DURATION", defaultValue = "10s",
             converter = DurationConverter.class,
@@ -198,13 +210,14 @@ public final class Main implements Callable<Integer> {
             if (workers != 0) {
                 builder.workers(workers);
             }
-            TlsListen tls = tls();
-            builder.tls(tls);
+            Reloader reloader = new Reloader(Reloader.DEFAULT_PERIOD);
+            TlsListen tls = tls(reloader);
+            builder.reloader(reloader).tls(tls);
             builder.auth(auth(tls));
             builder.httpSecurity(httpSecurity());
             ServeurSettings settings = builder.build();
             serveur = new ServeurTCP(settings);
-        } catch (IllegalArgumentException | StoreException | TlsFileException e) {
+        } catch (IllegalArgumentException | StoreException | IOException e) {
             System.err.println("serveur: " + e.getMessage());
             return BAD_USAGE;
         }
@@ -248,16 +261,52 @@ public final class Main implements Callable<Integer> {
         return AuthSettings.tokens(credentials, required).withAllowPlaintext(allowPlaintextAuth);
     }
 
-    /** The TLS listener the options ask for, or null when they give no certificate. */
-    private TlsListen tls() throws TlsFileException {
+    /**
+     * The TLS listener the options ask for, or null when they give no certificate; its files are read now, and
+     * again by {@code reloader} when they change.
+     */
+    private TlsListen tls(Reloader reloader) throws IOException {
         if (tlsCert == null && tlsKey == null) {
+            if (tlsClientCa != null || tlsClientAuth != null) {
+                throw new IllegalArgumentException("--tls-client-ca and --tls-client-auth need --tls-cert and"
+                        + " --tls-key");
+            }
             return null;
         }
         if (tlsCert == null || tlsKey == null) {
             throw new IllegalArgumentException("TLS needs both --tls-cert and --tls-key");
         }
-        ServerTls tls = TlsContexts.server(tlsCert, tlsKey, null, ClientAuth.NONE);
-        return TlsListen.of(tlsPort, tls, tlsHandshakeTimeout);
+        ClientAuth clientAuth = clientAuth();
+        if (clientAuth != ClientAuth.NONE && tlsClientCa == null) {
+            throw new IllegalArgumentException("--tls-client-auth " + clientAuth + " needs --tls-client-ca, the"
+                    + " authorities client certificates must come from");
+        }
+        if (clientAuth == ClientAuth.NONE && tlsClientCa != null) {
+            throw new IllegalArgumentException("--tls-client-ca is given but --tls-client-auth is none: no client"
+                    + " certificate would ever be asked for; choose optional or required, or drop --tls-client-ca");
+        }
+        return TlsListen.reloading(tlsPort, new TlsListen.Files(tlsCert, tlsKey, tlsClientCa, clientAuth),
+                tlsHandshakeTimeout, reloader);
+    }
+
+    /** The mode asked for, else required when a client CA is given, else none. */
+    ClientAuth clientAuth() {
+        if (tlsClientAuth != null) {
+            return tlsClientAuth;
+        }
+        return tlsClientCa != null ? ClientAuth.REQUIRED : ClientAuth.NONE;
+    }
+
+    /** Reads {@code none}, {@code optional}, {@code required}, in any case. */
+    static final class ClientAuthConverter implements CommandLine.ITypeConverter<ClientAuth> {
+        @Override
+        public ClientAuth convert(String value) {
+            try {
+                return ClientAuth.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
     }
 
     /** HTTPS and the /metrics token the options ask for; files are read now, so that a bad one stops the start. */

@@ -3,7 +3,9 @@ package fr.mesures.serveur.metrics;
 import fr.mesures.protocole.RejectReason;
 import fr.mesures.serveur.auth.AuthFailure;
 import fr.mesures.serveur.network.TlsFailures;
+import fr.mesures.serveur.reload.Watched;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
@@ -131,6 +133,13 @@ public final class ServeurMetrics implements IngestMetrics, AutoCloseable {
     /** Registers a gauge read from the owner at scrape time. */
     public <T> void gauge(String name, String description, T owner, ToDoubleFunction<T> value) {
         Gauge.builder(name, owner, value).description(description).register(registry);
+    }
+
+    /** Counts the refused reloads of a watched file set, under its name, from 0. */
+    public void reloadWatched(Watched<?> watched) {
+        FunctionCounter.builder("serveur.reload.failures", watched, Watched::failures)
+                .description("Reloads of changed files refused (the value in use was kept), by what the files are")
+                .tag("what", watched.what()).register(registry);
     }
 
     /** The Prometheus text exposition. */

@@ -2,6 +2,10 @@ package fr.mesures.serveur.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import fr.mesures.common.tls.ClientAuth;
+import fr.mesures.common.tls.KeyFormat;
+import fr.mesures.common.tls.PrivatePki;
+import fr.mesures.common.tls.Validity;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -10,6 +14,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -150,13 +156,82 @@ class MainTest {
     }
 
     @Test
+    void clientCertificateOptionsComeFromFlagsOrTheEnvironmentAndRequiredIsTheDefaultWithACa() {
+        Main none = new Main(Map.of());
+        Main.commandLine(none).parseArgs();
+        assertThat(none.tlsClientCa).isNull();
+        assertThat(none.clientAuth()).isEqualTo(ClientAuth.NONE);
+
+        Main withCa = new Main(Map.of());
+        Main.commandLine(withCa).parseArgs("--tls-client-ca", "capteurs-ca.pem");
+        assertThat(withCa.tlsClientCa).isEqualTo(Path.of("capteurs-ca.pem"));
+        assertThat(withCa.clientAuth()).isEqualTo(ClientAuth.REQUIRED);
+
+        Main optional = new Main(Map.of());
+        Main.commandLine(optional).parseArgs("--tls-client-ca", "capteurs-ca.pem", "--tls-client-auth", "Optional");
+        assertThat(optional.clientAuth()).isEqualTo(ClientAuth.OPTIONAL);
+
+        Main fromEnvironment = new Main(Map.of("SERVEUR_TLS_CLIENT_CA", "/etc/serveur/capteurs-ca.pem",
+                "SERVEUR_TLS_CLIENT_AUTH", "optional"));
+        Main.commandLine(fromEnvironment).parseArgs();
+        assertThat(fromEnvironment.tlsClientCa).isEqualTo(Path.of("/etc/serveur/capteurs-ca.pem"));
+        assertThat(fromEnvironment.clientAuth()).isEqualTo(ClientAuth.OPTIONAL);
+    }
+
+    @Test
+    void clientCertificateSettingsThatCannotWorkAreOneLineAndExitCode2() throws Exception {
+        PrivatePki pki = PrivatePki.create(dir, List.of("localhost"), Validity.fromNow(Duration.ofDays(1)),
+                KeyFormat.PKCS8);
+        String[] tls = {"--tls-cert", pki.certificate().toString(), "--tls-key", pki.key().toString(),
+                "--store", "sqlite:" + dir.resolve("mesures.db"), "--http-port", "-1", "--port", "0",
+                "--tls-port", "0"};
+
+        Run requiredWithoutCa = run(concat(tls, "--tls-client-auth", "required"));
+        assertThat(requiredWithoutCa.exitCode()).isEqualTo(2);
+        assertThat(requiredWithoutCa.err().lines()).singleElement().asString().isEqualTo(
+                "serveur: --tls-client-auth required needs --tls-client-ca, the authorities client certificates"
+                        + " must come from");
+
+        Run noneWithCa = run(concat(tls, "--tls-client-auth", "none", "--tls-client-ca",
+                pki.authority().toString()));
+        assertThat(noneWithCa.exitCode()).isEqualTo(2);
+        assertThat(noneWithCa.err().lines()).singleElement().asString().startsWith(
+                "serveur: --tls-client-ca is given but --tls-client-auth is none");
+
+        Run unknownMode = run(concat(tls, "--tls-client-auth", "maybe"));
+        assertThat(unknownMode.exitCode()).isEqualTo(2);
+        assertThat(unknownMode.err().lines()).singleElement().asString().contains("--tls-client-auth",
+                "'maybe' is not a client authentication mode (none, optional or required)");
+
+        Run caWithoutTls = run("--tls-client-ca", pki.authority().toString(), "--store",
+                "sqlite:" + dir.resolve("mesures.db"), "--http-port", "-1");
+        assertThat(caWithoutTls.exitCode()).isEqualTo(2);
+        assertThat(caWithoutTls.err().lines()).singleElement().asString().isEqualTo(
+                "serveur: --tls-client-ca and --tls-client-auth need --tls-cert and --tls-key");
+
+        Path missing = dir.resolve("absent-ca.pem");
+        Run missingCa = run(concat(tls, "--tls-client-ca", missing.toString()));
+        assertThat(missingCa.exitCode()).isEqualTo(2);
+        assertThat(missingCa.err().lines()).singleElement().asString().startsWith("serveur: " + missing);
+        assertThat(dir.resolve("mesures.db")).as("nothing opened before the TLS files were read").doesNotExist();
+    }
+
+    private static String[] concat(String[] first, String... more) {
+        String[] all = Arrays.copyOf(first, first.length + more.length);
+        System.arraycopy(more, 0, all, first.length, more.length);
+        return all;
+    }
+
+    @Test
     void helpListsEveryFlagWithItsEnvironmentVariable() {
         Run run = run("--help");
         assertThat(run.exitCode()).isZero();
         assertThat(run.out()).contains("--port", "SERVEUR_PORT", "--http-port", "--bind", "--store", "SERVEUR_STORE",
                 "--max-connections", "--idle-timeout", "--max-message-bytes", "--workers", "--tls-port",
                 "SERVEUR_TLS_CERT", "--tls-key", "--tls-handshake-timeout", "--http-tls-cert", "SERVEUR_HTTP_TLS_CERT",
-                "--http-tls-key", "SERVEUR_HTTP_TLS_KEY", "--http-token-file", "SERVEUR_HTTP_TOKEN_FILE");
+                "--http-tls-key", "SERVEUR_HTTP_TLS_KEY", "--http-token-file", "SERVEUR_HTTP_TOKEN_FILE",
+                "--tls-client-ca", "SERVEUR_TLS_CLIENT_CA", "--tls-client-auth", "SERVEUR_TLS_CLIENT_AUTH",
+                "--credentials", "SERVEUR_CREDENTIALS", "--[no-]require-auth", "--allow-plaintext-auth");
     }
 
     @Test
