@@ -244,6 +244,10 @@ class ComposeTlsIT {
         String renewed = compose.exec("serveur", "sha256sum", "/secrets/ca.pem", "/secrets/serveur.crt");
         assertThat(renewed.lines().toList().get(0)).isEqualTo(before.lines().toList().get(0));
         assertThat(renewed.lines().toList().get(1)).isNotEqualTo(before.lines().toList().get(1));
+        X509Certificate renewedCertificate = certificate("/secrets/serveur.crt");
+        await("the running server serves the renewed certificate").atMost(Duration.ofSeconds(45))
+                .pollInterval(Duration.ofSeconds(2)).ignoreExceptions()
+                .until(() -> servedCertificate(authority()).equals(renewedCertificate));
         Map<String, Integer> earlier = readingsPerSensor();
 
         // Down (containers and network gone, volumes kept) and up again, as after a reboot or an upgrade.
@@ -364,9 +368,20 @@ class ComposeTlsIT {
     }
 
     private X509Certificate authority() throws Exception {
-        byte[] pem = compose.exec("serveur", "cat", "/secrets/ca.pem").getBytes(StandardCharsets.US_ASCII);
+        return certificate("/secrets/ca.pem");
+    }
+
+    /** The first certificate of a PEM file in the server's container. */
+    private X509Certificate certificate(String file) throws Exception {
+        byte[] pem = compose.exec("serveur", "cat", file).getBytes(StandardCharsets.US_ASCII);
         return (X509Certificate) CertificateFactory.getInstance("X.509")
                 .generateCertificate(new ByteArrayInputStream(pem));
+    }
+
+    private X509Certificate servedCertificate(X509Certificate authority) throws Exception {
+        try (SSLSocket socket = tlsSocket(authority)) {
+            return (X509Certificate) socket.getSession().getPeerCertificates()[0];
+        }
     }
 
     /** A TLS connection to the host's published port that trusts the private CA alone and checks the host name. */

@@ -91,8 +91,8 @@ final class SetupTlsCommand implements Callable<Integer> {
                 X509Certificate renewed = secrets.renewCertificate(hosts, validity);
                 out.println("setup-tls: a new key and certificate in " + layout.certificate() + " for "
                         + String.join(", ", DeploymentSecrets.names(renewed))
-                        + ", valid until " + day(renewed) + "; restart the server to serve it (the CA, credentials"
-                        + " and tokens are unchanged)");
+                        + ", valid until " + day(renewed) + "; a running server serves it within 10 s (the CA,"
+                        + " credentials and tokens are unchanged)");
             } else if (newFleetToken) {
                 secrets.newFleetToken(fleetName, pattern);
                 out.println("setup-tls: the credential '" + fleetName + "' may write " + pattern + "; its token is in "
