@@ -50,7 +50,8 @@ public final class ReadingDecoder {
 
         /**
          * The value was {@code {"auth": TOKEN}} (reported before {@link #acksRequested} when the object has both). A
-         * token that is not a string is reported as the empty string, which no credential matches.
+         * token that is not a string, or longer than {@link #MAX_TOKEN_CHARS}, is reported as the empty string, which
+         * no credential matches.
          */
         default void authRequested(String token) {
         }
@@ -62,6 +63,12 @@ public final class ReadingDecoder {
         default void unreported(RejectReason reason, int count) {
         }
     }
+
+    /**
+     * The longest token taken from {@code {"auth": ...}}: a longer one is reported as the empty string (no credential),
+     * so that what a decoded auth request holds is bounded whatever the value's size. This project's tokens have 43.
+     */
+    public static final int MAX_TOKEN_CHARS = 256;
 
     /** Rejected elements of one value reported with a message; the rest are counted. */
     public static final int MAX_REPORTED_PER_VALUE = 16;
@@ -323,7 +330,8 @@ public final class ReadingDecoder {
                 }
                 case "auth" -> {
                     once(field, SEEN_AUTH);
-                    auth = value == JsonToken.VALUE_STRING ? parser.getText() : "";
+                    auth = value == JsonToken.VALUE_STRING && parser.getTextLength() <= MAX_TOKEN_CHARS
+                            ? parser.getText() : "";
                     parser.skipChildren();
                 }
                 default -> parser.skipChildren();

@@ -186,6 +186,10 @@ class ReadingDecoderTest {
         assertThat(both.auth).containsExactly("t\"k");
         assertThat(both.acks).containsExactly(true);
         assertThat(decode("{\"auth\": 42}").auth).as("not a string: no token").containsExactly("");
+        assertThat(decode(Reply.authRequest("x".repeat(ReadingDecoder.MAX_TOKEN_CHARS), false)).auth)
+                .containsExactly("x".repeat(ReadingDecoder.MAX_TOKEN_CHARS));
+        assertThat(decode(Reply.authRequest("x".repeat(ReadingDecoder.MAX_TOKEN_CHARS + 1), false)).auth)
+                .as("too long: no token").containsExactly("");
         var reading = decode("{\"auth\": \"x\", \"capteur_id\": \"a\", \"temperature\": 2}");
         assertThat(reading.auth).as("a reading with an auth field is a reading").isEmpty();
         assertThat(reading.readings).hasSize(1);

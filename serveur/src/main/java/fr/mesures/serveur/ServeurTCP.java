@@ -10,7 +10,7 @@ import fr.mesures.serveur.auth.AuthFailure;
 import fr.mesures.serveur.auth.AuthSettings;
 import fr.mesures.serveur.auth.Credential;
 import fr.mesures.serveur.auth.Credentials;
-import fr.mesures.serveur.auth.CredentialsException;
+import fr.mesures.serveur.reload.Reloader;
 import fr.mesures.serveur.ingest.DecodeWorkers;
 import fr.mesures.serveur.ingest.FailFast;
 import fr.mesures.serveur.ingest.FrameBatch;
@@ -33,7 +33,9 @@ import fr.mesures.serveur.storage.MesureStore;
 import fr.mesures.serveur.storage.ReadingBlock;
 import fr.mesures.serveur.storage.StoreException;
 import fr.mesures.serveur.storage.Stores;
+import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
@@ -175,7 +177,7 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
         this.budget = budget;
         this.auth = settings.auth();
         this.clientCertificates = ServeurSettings.clientCertificates(settings.listen());
-        this.credentials = credentialsOf(auth);
+        this.credentials = credentialsOf(auth, settings.reloader());
         this.credentialsSeen = credentials.get();
         this.authConfigured = auth.credentials() != null || clientCertificates;
         this.metrics = new ServeurMetrics(settings.maxSensorGauges());
@@ -206,14 +208,15 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
         }
     }
 
-    private static Supplier<Credentials> credentialsOf(AuthSettings auth) {
-        if (auth.credentials() == null) {
+    /** The credentials file, read now (a broken one stops the start) and again whenever it changes. */
+    private static Supplier<Credentials> credentialsOf(AuthSettings auth, Reloader reloader) {
+        Path file = auth.credentials();
+        if (file == null) {
             return () -> Credentials.NONE;
         }
         try {
-            Credentials read = Credentials.read(auth.credentials());
-            return () -> read;
-        } catch (CredentialsException e) {
+            return reloader.watch("credentials", List.of(file), () -> Credentials.read(file));
+        } catch (IOException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }
     }

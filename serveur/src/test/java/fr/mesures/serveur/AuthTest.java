@@ -21,6 +21,7 @@ import fr.mesures.serveur.auth.CapteurPattern;
 import fr.mesures.serveur.auth.Credential;
 import fr.mesures.serveur.auth.CredentialsFile;
 import fr.mesures.serveur.network.TlsListen;
+import fr.mesures.serveur.reload.Reloader;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.security.KeyStore;
@@ -82,7 +83,9 @@ class AuthTest {
     private RunningServeur start(ClientAuth clientAuth, AuthSettings auth) throws Exception {
         TlsListen tls = TlsListen.of(0, clientAuth == ClientAuth.NONE ? pki.server() : pki.server(clientAuth),
                 TlsListen.DEFAULT_HANDSHAKE_TIMEOUT);
-        return RunningServeur.start(dir.resolve("mesures.db"), "sqlite:", b -> b.tls(tls).auth(auth));
+        // Files looked at five times a second, so that the tests of re-reading wait little.
+        return RunningServeur.start(dir.resolve("mesures.db"), "sqlite:",
+                b -> b.tls(tls).auth(auth).reloader(new Reloader(Duration.ofMillis(200))));
     }
 
     private RunningServeur startWithTokens(UnaryOperator<AuthSettings> more) throws Exception {
@@ -268,6 +271,56 @@ class AuthTest {
         }
         assertThat(server.rows()).isEqualTo((long) connections * perConnection);
         assertThat(server.metric("serveur_readings_duplicate_total")).isZero();
+    }
+
+    @Test
+    void theCredentialsFileIsReadAgainRevokedConnectionsAreClosedNewTokensWork() throws Exception {
+        server = startWithTokens(UnaryOperator.identity());
+        var file = new CredentialsFile(credentialsFile);
+        try (var salle = tls(); var partout = tls()) {
+            salle.send(Reply.authRequest(salleToken, true) + reading("salle_1", 1));
+            partout.send(Reply.authRequest(everywhereToken, true) + reading("ailleurs", 1));
+            assertThat(salle.next()).isEqualTo(new Reply.AuthOk());
+            assertThat(partout.next()).isEqualTo(new Reply.AuthOk());
+            assertThat(salle.untilAck(2)).last().isEqualTo(new Reply.Ack(2));
+
+            file.revoke("salle");
+            Reply.Error revoked = salle.untilError();
+            assertThat(revoked.reason()).isEqualTo(ConnectionReason.REVOKED.label());
+            assertThat(revoked.message()).isEqualTo("the credential \"salle\" was revoked; closing the connection");
+            assertThat(salle.next()).as("closed after the notice").isNull();
+
+            // The other credential's connection goes on.
+            partout.send(reading("ailleurs", 2));
+            assertThat(partout.untilAck(3)).last().isEqualTo(new Reply.Ack(3));
+        }
+        try (var again = tls()) {
+            again.send(Reply.authRequest(salleToken, true));
+            assertThat(again.untilError().reason()).isEqualTo(ConnectionReason.UNAUTHORIZED.label());
+        }
+        String added = file.addToken("nouveau", CapteurPattern.parse("nouveau_*"));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            try (var fresh = tls()) {
+                fresh.send(Reply.authRequest(added, true) + reading("nouveau_1", 1));
+                assertThat(fresh.next()).isEqualTo(new Reply.AuthOk());
+                assertThat(fresh.untilAck(2)).last().isEqualTo(new Reply.Ack(2));
+            }
+        });
+        assertThat(server.metric("serveur_connections_revoked_total")).isEqualTo(1);
+        assertThat(server.rows("capteur_id = 'nouveau_1'")).isEqualTo(1);
+    }
+
+    @Test
+    void aBrokenCredentialsFileKeepsTheCredentialsInUse() throws Exception {
+        server = startWithTokens(UnaryOperator.identity());
+        java.nio.file.Files.writeString(credentialsFile, "this is not a credential\n");
+        await().atMost(Duration.ofSeconds(10)).until(() -> server.metric("serveur_reload_failures_total", "what",
+                "credentials") == 1);
+        try (var client = tls()) {
+            client.send(Reply.authRequest(salleToken, true) + reading("salle_1", 1));
+            assertThat(client.next()).isEqualTo(new Reply.AuthOk());
+            assertThat(client.untilAck(2)).last().isEqualTo(new Reply.Ack(2));
+        }
     }
 
     // ------------------------------------------------------------------------------------------ client certificates

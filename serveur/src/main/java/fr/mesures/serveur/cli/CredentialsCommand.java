@@ -90,7 +90,7 @@ final class CredentialsCommand {
 
     @Command(name = "revoke", mixinStandardHelpOptions = true,
             description = "Removes a credential: new connections with it are refused at once, open ones are closed"
-                    + " when the server next reads the file (within a minute).")
+                    + " when the server next reads the file (within a second or two).")
     static final class Revoke implements Callable<Integer> {
         @Spec
         CommandLine.Model.CommandSpec spec;

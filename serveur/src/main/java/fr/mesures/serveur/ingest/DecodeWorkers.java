@@ -146,8 +146,7 @@ public final class DecodeWorkers implements AutoCloseable {
                 batch.decodedCost(frame, Footprint.decoded(batch.data()[batch.offset(frame)], length,
                         sink.idBytes, errors.size() - errorsBefore, messageBytes,
                         batch.unreported().size() - unreportedBefore, batch.acksRequests().size() > acksBefore,
-                        batch.authRequests().size() > authBefore
-                                ? batch.authRequests().get(authBefore).token().length() : -1));
+                        batch.authRequests().size() > authBefore));
             }
         }
     }

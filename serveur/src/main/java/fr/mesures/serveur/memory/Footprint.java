@@ -62,8 +62,8 @@ public final class Footprint {
     static final int UNREPORTED = RejectReason.values().length * ONE_UNREPORTED;
     /** An acks request: a record and its slot. */
     static final int ACKS_REQUEST = 16 + 8;
-    /** An auth request without its token: a record and its slot. */
-    static final int AUTH_REQUEST = 16 + 8;
+    /** An auth request: a record, its slot and its token at the longest the decoder keeps, two bytes a character. */
+    static final int AUTH_REQUEST = 16 + 8 + string(2 * ReadingDecoder.MAX_TOKEN_CHARS);
     /** A batch's own objects: the batch, its lists, its reading block's arrays, before any frame. */
     static final int BATCH = 512;
 
@@ -86,7 +86,7 @@ public final class Footprint {
                     + (elements > reported ? UNREPORTED : 0);
         } else {
             // Its row in the reading block is allocated whatever it turns out to be.
-            decoded = READING_ROW + Math.max(NEW_ID, Math.max(REJECTION, ACKS_REQUEST + authRequest(length)));
+            decoded = READING_ROW + Math.max(NEW_ID, Math.max(REJECTION, ACKS_REQUEST + AUTH_REQUEST));
         }
         return FRAME_INDEX + length + decoded;
     }
@@ -96,19 +96,13 @@ public final class Footprint {
      * it before): its bytes and index slots, its rows in the reading block, and what decoding made: the
      * identifiers of its readings ({@code idBytes}, each counted as if it were its own String, since one shared
      * with the decoder's cache may leave it), its rejections with their messages ({@code messageBytes}: each
-     * message's {@link #string}), reasons counted without a message, an acks request, an auth request's token
-     * ({@code tokenChars}, -1 when there is none).
+     * message's {@link #string}), reasons counted without a message, an acks request, an auth request.
      */
     public static long decoded(byte first, int length, long idBytes, int rejections, long messageBytes,
-            int unreported, boolean acksRequest, int tokenChars) {
+            int unreported, boolean acksRequest, boolean authRequest) {
         return FRAME_INDEX + length + (long) Reading.maxReadingsIn(first, length) * READING_ROW + idBytes
                 + (long) rejections * REJECTION_RECORD + messageBytes + (long) unreported * ONE_UNREPORTED
-                + (acksRequest ? ACKS_REQUEST : 0) + (tokenChars < 0 ? 0 : AUTH_REQUEST + string(tokenChars));
-    }
-
-    /** An auth request in a value of {@code length} bytes, at worst: its token holds fewer characters than that. */
-    private static long authRequest(int length) {
-        return AUTH_REQUEST + string(length);
+                + (acksRequest ? ACKS_REQUEST : 0) + (authRequest ? AUTH_REQUEST : 0);
     }
 
     /** A value the selector rejected itself (garbage, too large, truncated): an index slot and a rejection. */

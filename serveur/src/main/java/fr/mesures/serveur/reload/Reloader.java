@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Keeps values made from files current while the server runs, so that a renewed TLS certificate or an edited
  * credentials file is taken without a restart. One thread, {@code serveur-reload}, polls every watched file set
- * each period (10 s by default): a file whose modification time, size or file key changed has its set loaded
+ * each period (a second by default): a file whose modification time, size or file key changed has its set loaded
  * again by its {@link Loader}.
  *
  * <pre>
@@ -39,8 +39,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class Reloader implements AutoCloseable {
 
-    /** How often files are looked at: a renewal is served within this long (and one more for a two-step one). */
-    public static final Duration DEFAULT_PERIOD = Duration.ofSeconds(10);
+    /**
+     * How often files are looked at: a renewal is served, and a revoked credential refused, within this long (and
+     * one more for a two-step renewal). Short, because a revocation should take effect at once; a look is a few
+     * {@code stat} calls, nothing more.
+     */
+    public static final Duration DEFAULT_PERIOD = Duration.ofSeconds(1);
 
     private static final Logger log = LoggerFactory.getLogger(Reloader.class);
 

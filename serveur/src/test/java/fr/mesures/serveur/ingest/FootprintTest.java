@@ -94,6 +94,13 @@ class FootprintTest {
     }
 
     @Test
+    void authRequestsShortAndLongWithAndWithoutAcks() {
+        assertWithinCharge(i -> Reply.authRequest("t".repeat(43), i % 2 == 0).strip());
+        assertWithinCharge(i -> Reply.authRequest("€".repeat(ReadingDecoder.MAX_TOKEN_CHARS - i), true).strip());
+        assertWithinCharge(i -> Reply.authRequest("€".repeat(2_000 + i), true).strip());
+    }
+
+    @Test
     void replyLinesWeighWhatTheyAreChargedEvenAtTheirLongest() {
         var replies = new Replies();
         for (int i = 0; i < Replies.MAX_ERROR_LINES; i++) {
