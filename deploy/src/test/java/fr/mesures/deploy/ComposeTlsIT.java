@@ -201,13 +201,13 @@ class ComposeTlsIT {
     @Test
     @Order(5)
     void anAddedCredentialLetsANewSensorWriteItsPattern() {
+        int reloads = credentialsReloads();
         String token = lastLine(setupTls("credentials", "add", "--pattern", "salle_*", "--name", "salle",
                 "/secrets/credentials"));
         assertThat(token).matches("[A-Za-z0-9_-]{43}");
         assertThat(setupTls("credentials", "list", "/secrets/credentials")).contains("fleet").contains("salle")
                 .contains("salle_*").doesNotContain(token);
-        // The server reads its credentials file when it starts.
-        compose.run(RUN_LIMIT, "restart", "serveur").orFail();
+        awaitCredentialsReloadAfter(reloads);
 
         Command.Result salle = sensor("salle_1", 5, "CAPTEUR_TOKEN_FILE=", "CAPTEUR_TOKEN=" + token);
         assertThat(salle.exitCode()).as(salle.stdout() + salle.stderr()).isZero();
@@ -218,18 +218,21 @@ class ComposeTlsIT {
     @Order(6)
     void aRotatedFleetTokenServesTheRestartedSensorsAndTheRevokedOneIsRefused() {
         String oldToken = sensorShell("cat /fleet/fleet.token").orFail().stdout().strip();
+        int reloads = credentialsReloads();
         setupTls("setup-tls", "--dir", "/secrets", "--fleet-dir", "/fleet", "--new-fleet-token", "--fleet-name",
                 "fleet-2");
-        Command.Result restart = compose.run(Duration.ofMinutes(3), "restart", "serveur", "capteur").orFail();
-        log.info("compose restart serveur capteur: {} s", restart.took().toSeconds());
+        awaitCredentialsReloadAfter(reloads);
+        Command.Result restart = compose.run(Duration.ofMinutes(3), "restart", "capteur").orFail();
+        log.info("compose restart capteur: {} s", restart.took().toSeconds());
         Map<String, Long> exitCodes = awaitSensorsDone(compose);
         assertThat(exitCodes).as("the same sensors, restarted with fleet-2's token").hasSize(REPLICAS)
                 .allSatisfy((id, code) -> assertThat(code).as(id).isZero());
         assertThat(readingsPerSensor()).containsKeys(exitCodes.keySet().toArray(String[]::new))
                 .allSatisfy((id, rows) -> assertThat(rows).as(id).isEqualTo(id.equals("salle_1") ? 5 : 2 * COUNT));
 
+        reloads = credentialsReloads();
         setupTls("credentials", "revoke", "fleet", "/secrets/credentials");
-        compose.run(RUN_LIMIT, "restart", "serveur").orFail();
+        awaitCredentialsReloadAfter(reloads);
         Command.Result revoked = sensor("ancien_1", 1, "CAPTEUR_TOKEN_FILE=", "CAPTEUR_TOKEN=" + oldToken);
         assertThat(revoked.exitCode()).as(revoked.stdout() + revoked.stderr()).isEqualTo(1);
         assertThat(revoked.stdout() + revoked.stderr()).contains("unauthorized");
@@ -333,6 +336,17 @@ class ComposeTlsIT {
         var command = new ArrayList<>(List.of("run", "--rm", "-T", "setup-tls"));
         command.addAll(List.of(arguments));
         return compose.run(RUN_LIMIT, command.toArray(String[]::new)).orFail().stdout();
+    }
+
+    /** How many times the running server has said it read its credentials file again. */
+    private int credentialsReloads() {
+        String logs = compose.run(RUN_LIMIT, "logs", "--no-color", "serveur").orFail().stdout();
+        return (int) logs.lines().filter(line -> line.contains("credentials reloaded")).count();
+    }
+
+    private void awaitCredentialsReloadAfter(int reloads) {
+        await("the server reads its credentials file again").atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(500)).until(() -> credentialsReloads() > reloads);
     }
 
     /** A shell in a new sensor container: what a sensor can see. */

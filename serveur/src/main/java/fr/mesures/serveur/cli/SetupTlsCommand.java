@@ -91,13 +91,13 @@ final class SetupTlsCommand implements Callable<Integer> {
                 X509Certificate renewed = secrets.renewCertificate(hosts, validity);
                 out.println("setup-tls: a new key and certificate in " + layout.certificate() + " for "
                         + String.join(", ", DeploymentSecrets.names(renewed))
-                        + ", valid until " + day(renewed) + "; a running server serves it within 10 s (the CA,"
+                        + ", valid until " + day(renewed) + "; a running server serves it within seconds (the CA,"
                         + " credentials and tokens are unchanged)");
             } else if (newFleetToken) {
                 secrets.newFleetToken(fleetName, pattern);
                 out.println("setup-tls: the credential '" + fleetName + "' may write " + pattern + "; its token is in "
-                        + layout.fleetToken() + ". Restart the server (so that it reads " + layout.credentials()
-                        + "), then the sensors, then revoke the previous fleet credential");
+                        + layout.fleetToken() + ". Restart the sensors so that they read it, then revoke the previous"
+                        + " fleet credential");
             } else {
                 report(secrets.prepare(hosts, fleetName, pattern, validity), layout, out, err);
             }
