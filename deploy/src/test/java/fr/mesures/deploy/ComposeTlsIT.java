@@ -241,7 +241,7 @@ class ComposeTlsIT {
 
     @Test
     @Order(7)
-    void aStackTakenDownAndUpKeepsItsCaAndServesARenewedCertificate() {
+    void aStackTakenDownAndUpKeepsItsCaAndServesARenewedCertificate() throws Exception {
         String before = compose.exec("serveur", "sha256sum", "/secrets/ca.pem", "/secrets/serveur.crt");
         setupTls("setup-tls", "--dir", "/secrets", "--renew-certificate");
         String renewed = compose.exec("serveur", "sha256sum", "/secrets/ca.pem", "/secrets/serveur.crt");

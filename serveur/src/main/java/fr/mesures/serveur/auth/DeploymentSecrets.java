@@ -128,7 +128,7 @@ public final class DeploymentSecrets {
      *                               nothing is touched, the message names what is there and what is missing
      */
     public State prepare(List<String> hosts, String fleetName, CapteurPattern fleetPattern, Duration validity)
-            throws IOException, CredentialsException {
+            throws IOException {
         List<Path> present = layout.files().stream().filter(Files::exists).toList();
         if (present.size() == layout.files().size()) {
             return new State(false, leaf(layout.authority()), leaf(layout.certificate()));
@@ -182,7 +182,7 @@ public final class DeploymentSecrets {
      *
      * @throws CredentialsException when the name is taken
      */
-    public void newFleetToken(String fleetName, CapteurPattern fleetPattern) throws IOException, CredentialsException {
+    public void newFleetToken(String fleetName, CapteurPattern fleetPattern) throws IOException {
         require(layout.credentials(), layout.fleetDir());
         writeSecret(layout.fleetToken(), new CredentialsFile(layout.credentials()).addToken(fleetName, fleetPattern));
     }

@@ -1,7 +1,6 @@
 package fr.mesures.serveur.cli;
 
 import fr.mesures.serveur.auth.CapteurPattern;
-import fr.mesures.serveur.auth.CredentialsException;
 import fr.mesures.serveur.auth.DeploymentSecrets;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -103,7 +102,7 @@ final class SetupTlsCommand implements Callable<Integer> {
             }
             out.flush();
             return 0;
-        } catch (IOException | CredentialsException | IllegalArgumentException | IllegalStateException e) {
+        } catch (IOException | IllegalArgumentException | IllegalStateException e) {
             err.println("serveur setup-tls: " + e.getMessage());
             err.flush();
             return Main.BAD_USAGE;
