@@ -1,5 +1,6 @@
 package fr.mesures.capteur;
 
+import fr.mesures.capteur.auth.Refusal;
 import fr.mesures.capteur.network.EventLoop;
 import fr.mesures.capteur.source.TemperatureSource;
 import java.time.Duration;
@@ -8,6 +9,7 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.IntFunction;
 import java.util.function.LongSupplier;
@@ -22,6 +24,11 @@ import java.util.function.LongSupplier;
  * all sensors to end on their own (their sources ended and everything was acknowledged); {@link #stop} asks them
  * to stop measuring, waits a little for the last acknowledgements and gives up on the rest; {@link #close} gives
  * up at once and ends the loop thread.
+ *
+ * <p>A refusal of who a sensor is ({@link Refusal}: a token unknown or revoked, authentication required, a client
+ * certificate refused) stops the whole fleet: its sensors share one token and one certificate, so the others
+ * would be refused the same way, each reconnecting on its own, and a thousand sensors would make a thousand
+ * refused connections for one mistake. The first refusal is kept in the {@link Outcome}.
  *
  * <p>Shared with the loop thread, which writes them while other threads read them: the counters updated at every
  * acknowledgement, rejection, drop or connection failure ({@link LongAdder}s, cheap to add to often);
@@ -41,14 +48,15 @@ public final class CapteurFleet implements AutoCloseable {
      * @param rejected     readings the server refused (logged, not resent)
      * @param dropped      readings dropped because a sensor's buffer was full
      * @param abandoned    readings still unacknowledged when the sensors gave up
+     * @param refusal      the server's refusal of the sensors' identity that stopped the fleet, or null
      */
     public record Outcome(int sensors, int finished, long produced, long acknowledged, long rejected, long dropped,
-                          long abandoned) {
+                          long abandoned, Refusal refusal) {
 
         /** True when every sensor ended and every reading it made was acknowledged. */
         public boolean allDelivered() {
             return finished == sensors && rejected == 0 && dropped == 0 && abandoned == 0
-                    && acknowledged == produced;
+                    && acknowledged == produced && refusal == null;
         }
 
         /** 0 when everything was delivered, 1 otherwise. */
@@ -66,6 +74,7 @@ public final class CapteurFleet implements AutoCloseable {
     private final LongAdder connectionFailures = new LongAdder();
     private final AtomicLong produced = new AtomicLong();
     private final AtomicLong abandoned = new AtomicLong();
+    private final AtomicReference<Refusal> refusal = new AtomicReference<>();
 
     private CapteurFleet(List<String> ids, IntFunction<TemperatureSource> sources, CapteurSettings settings,
                          IntFunction<LongSupplier> clocks) {
@@ -145,7 +154,7 @@ public final class CapteurFleet implements AutoCloseable {
     /** The figures so far (exact once every sensor has finished). */
     public Outcome outcome() {
         return new Outcome(capteurs.size(), capteurs.size() - (int) finished.getCount(), produced.get(),
-                acknowledged.sum(), rejected.sum(), dropped.sum(), abandoned.get());
+                acknowledged.sum(), rejected.sum(), dropped.sum(), abandoned.get(), refusal.get());
     }
 
     /** Readings the server has acknowledged so far, for progress reports. Any thread. */
@@ -192,6 +201,17 @@ public final class CapteurFleet implements AutoCloseable {
         @Override
         public void connectionFailed() {
             connectionFailures.increment();
+        }
+
+        @Override
+        public void refused(CapteurTCP capteur, Refusal why) {
+            if (refusal.compareAndSet(null, why)) {
+                for (CapteurTCP other : capteurs) {
+                    if (other != capteur) {
+                        other.abortRefused();
+                    }
+                }
+            }
         }
 
         @Override

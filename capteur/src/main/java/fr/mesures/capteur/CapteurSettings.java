@@ -1,5 +1,6 @@
 package fr.mesures.capteur;
 
+import fr.mesures.capteur.auth.AuthToken;
 import fr.mesures.capteur.network.Backoff;
 import fr.mesures.common.tls.ClientTls;
 import fr.mesures.protocole.Durations;
@@ -17,6 +18,7 @@ import java.time.Duration;
  * @param backoff        delays between connection attempts
  * @param tls            how to speak TLS to the server (its certificate checked, its host name too); null for
  *                       plaintext
+ * @param token          what the sensor proves who it is with, sent first on every connection; null for none
  */
 public record CapteurSettings(
         ServerAddress server,
@@ -25,7 +27,8 @@ public record CapteurSettings(
         Duration connectTimeout,
         Duration ackTimeout,
         Backoff.Policy backoff,
-        ClientTls tls) {
+        ClientTls tls,
+        AuthToken token) {
 
     // Each duration is written once, as text, because the command line's defaults must be constant strings; the
     // Duration is read from that text.
@@ -69,6 +72,7 @@ public record CapteurSettings(
         private Duration ackTimeout = DEFAULT_ACK_TIMEOUT;
         private Backoff.Policy backoff = Backoff.Policy.DEFAULT;
         private ClientTls tls;
+        private AuthToken token;
 
         private Builder(ServerAddress server) {
             this.server = server;
@@ -105,8 +109,14 @@ public record CapteurSettings(
             return this;
         }
 
+        /** The token sent first on every connection, or null (the default) for none. */
+        public Builder token(AuthToken token) {
+            this.token = token;
+            return this;
+        }
+
         public CapteurSettings build() {
-            return new CapteurSettings(server, interval, maxUnacked, connectTimeout, ackTimeout, backoff, tls);
+            return new CapteurSettings(server, interval, maxUnacked, connectTimeout, ackTimeout, backoff, tls, token);
         }
     }
 }

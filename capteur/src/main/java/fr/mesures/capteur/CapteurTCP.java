@@ -1,5 +1,7 @@
 package fr.mesures.capteur;
 
+import fr.mesures.capteur.auth.AuthToken;
+import fr.mesures.capteur.auth.Refusal;
 import fr.mesures.capteur.network.Backoff;
 import fr.mesures.capteur.network.Connection;
 import fr.mesures.capteur.network.EventLoop;
@@ -15,9 +17,11 @@ import java.net.InetSocketAddress;
 import java.nio.channels.CancelledKeyException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.UnresolvedAddressException;
+import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongSupplier;
+import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,6 +35,13 @@ import org.slf4j.LoggerFactory;
  * rejects ({@code {"error": ..., "index": K}}) is logged with the server's reason and not sent again, except when
  * the reason is {@code internal_error} (the server failed, nothing was stored): that is a failure like any other,
  * and the reading is sent again on the next connection.
+ *
+ * <p>With a token, value 1 of each connection is {@code {"auth": TOKEN, "acks": true}} instead, and readings follow
+ * it at once. A refusal of who the sensor is ({@code unauthorized}, {@code auth_required}, {@code revoked}, or a
+ * fatal TLS alert about its certificate, see {@link Refusal}) is final: the sensor stops, abandons what it holds and
+ * tells its {@link Listener#refused listener}, since the same credential would be refused again. A server
+ * certificate the sensor itself does not trust is not final (the server may be given a right one): it is retried
+ * with the backoff like any failure, and said again every minute.
  *
  * <p>It measures on its own schedule (every {@link CapteurSettings#interval()}, starting at a given phase so that
  * many sensors spread out), or, with a zero interval or a source that paces itself (standard input), as fast as
@@ -60,6 +71,13 @@ public class CapteurTCP extends Capteur {
         default void connectionFailed() {
         }
 
+        /**
+         * The server refused who the sensor is, for good; {@link #finished} follows at once. The sensor has logged
+         * it.
+         */
+        default void refused(CapteurTCP capteur, Refusal refusal) {
+        }
+
         /** The sensor is done: its source ended or it was stopped, and nothing is left to deliver (or it gave up). */
         default void finished(CapteurTCP capteur) {
         }
@@ -71,6 +89,8 @@ public class CapteurTCP extends Capteur {
     /** Readings made in one go when measuring as fast as possible, before letting the other sensors run. */
     private static final int PUMP_CHUNK = 256;
     private static final long DROP_LOG_PERIOD_MILLIS = 10_000;
+    /** How often a sensor says again that it does not trust the server's certificate while it keeps trying. */
+    private static final long CERTIFICATE_LOG_PERIOD_MILLIS = 60_000;
 
     private final CapteurSettings settings;
     private final EventLoop loop;
@@ -95,11 +115,20 @@ public class CapteurTCP extends Capteur {
     private long stateSince;
     private long waitingForAckSince;
     private long lastDropLog = Long.MIN_VALUE;
+    private long lastCertificateLog = Long.MIN_VALUE;
+    /**
+     * Failed attempts since the server last answered. Not reset when TCP connects: over TLS, or with a token, the
+     * server may still refuse the connection after that, and each refusal would count as a first failure (logged
+     * as one, every time).
+     */
     private int failuresInARow;
+    /** The server has sent a line on the current connection. */
+    private boolean heard;
 
     private long produced;
     private long acknowledged;
     private long rejected;
+    private long forbidden;
     private long abandoned;
 
     /**
@@ -132,16 +161,30 @@ public class CapteurTCP extends Capteur {
 
     /** Gives up at once: what is not acknowledged is abandoned, and counted. Any thread. */
     public void abort() {
-        loop.execute(() -> {
-            if (state != State.FINISHED) {
-                abandoned = unacked.size();
-                if (abandoned > 0) {
+        loop.execute(() -> giveUp(true));
+    }
+
+    /**
+     * Gives up at once because another sensor sharing this one's credential was refused: what is not acknowledged
+     * is abandoned and counted, without a line of its own (the refusal was said once). Any thread.
+     */
+    public void abortRefused() {
+        loop.execute(() -> giveUp(false));
+    }
+
+    private void giveUp(boolean say) {
+        if (state != State.FINISHED) {
+            abandoned = unacked.size();
+            if (abandoned > 0) {
+                if (say) {
                     log.warn("capteur {}: giving up with {} readings not acknowledged", id(), abandoned);
+                } else {
+                    log.debug("capteur {}: giving up with {} readings not acknowledged", id(), abandoned);
                 }
-                measuring = false;
-                finish();
             }
-        });
+            measuring = false;
+            finish();
+        }
     }
 
     // ---- measuring (loop thread) ----
@@ -325,7 +368,9 @@ public class CapteurTCP extends Capteur {
             }
             if (key.isReadable()) {
                 if (!current.read(loop.readBuffer(), line -> reply(current, line))) {
-                    serverClosed();
+                    if (connection == current) { // not when a line read just before made the sensor stop
+                        serverClosed();
+                    }
                     return;
                 }
                 if (connection == current && current.writeAfterRead()) {
@@ -337,8 +382,7 @@ public class CapteurTCP extends Capteur {
             }
         } catch (IOException e) {
             if (connection == current) {
-                fail((state == State.CONNECTING ? "cannot connect to " + settings.server() : "connection lost") + ": "
-                        + describe(e));
+                failed(state == State.CONNECTING ? "cannot connect to " + settings.server() : "connection lost", e);
             }
         } catch (CancelledKeyException e) {
             // The connection was closed while its events were being handled: already dealt with.
@@ -349,14 +393,12 @@ public class CapteurTCP extends Capteur {
         state = State.CONNECTED;
         stateSince = loop.now();
         waitingForAckSince = stateSince;
-        if (failuresInARow > 0 && loop.connectionLog().allow(stateSince)) {
-            log.info("capteur {}: connected to {} after {} failed attempts; sending {} unacknowledged readings",
-                    id(), settings.server(), failuresInARow, unacked.size());
-        } else {
-            log.debug("capteur {}: connected to {} ({} readings to send)", id(), settings.server(), unacked.size());
-        }
-        failuresInARow = 0;
-        connection.append(Reply.ACKS_REQUEST); // value 1 of this connection; the buffer is empty so it fits
+        heard = false;
+        log.debug("capteur {}: connected to {} ({} readings to send)", id(), settings.server(), unacked.size());
+        // Value 1 of this connection, whatever it is (the buffer is empty, and a token is short, so it fits): the
+        // server counts readings from 2, and the auth value asks for acknowledgements as well.
+        AuthToken token = settings.token();
+        connection.append(token == null ? Reply.ACKS_REQUEST : token.request());
         send();
     }
 
@@ -390,7 +432,7 @@ public class CapteurTCP extends Capteur {
                 }
             }
         } catch (IOException e) {
-            fail("connection lost: " + describe(e));
+            failed("connection lost", e);
         }
     }
 
@@ -413,11 +455,26 @@ public class CapteurTCP extends Capteur {
             log.debug("capteur {}: ignoring a line that is not a reply: {}", id(), line);
             return;
         }
+        if (!heard) {
+            heard = true;
+            serverAnswers();
+        }
         if (reply instanceof Reply.Ack ack) {
             acknowledged(ack.count());
         } else if (reply instanceof Reply.Error error) {
             serverError(error);
+        } else if (reply instanceof Reply.AuthOk) {
+            log.debug("capteur {}: the server accepted the token", id());
         }
+    }
+
+    /** The first line of a connection: the connection works (TLS handshake and all). */
+    private void serverAnswers() {
+        if (failuresInARow > 0 && loop.connectionLog().allow(System.nanoTime())) {
+            log.info("capteur {}: {} answers again after {} failed attempts; {} readings not acknowledged yet", id(),
+                    settings.server(), failuresInARow, unacked.size());
+        }
+        failuresInARow = 0;
     }
 
     private void acknowledged(long upTo) {
@@ -438,6 +495,11 @@ public class CapteurTCP extends Capteur {
     }
 
     private void serverError(Reply.Error error) {
+        Optional<Refusal> refusal = Refusal.of(error);
+        if (refusal.isPresent()) {
+            refuse(refusal.get());
+            return;
+        }
         if (error.index() > 0 && RejectReason.INTERNAL.label().equals(error.reason())) {
             // The server failed on this value (a bug of its own) and stored nothing of it: it must be sent again.
             // Not at once on this connection: if the bug is persistent, that would loop as fast as the network
@@ -460,7 +522,21 @@ public class CapteurTCP extends Capteur {
             }
             rejected++;
             listener.rejected();
-            if (rejected <= 10 || rejected % 1000 == 0) {
+            if (RejectReason.FORBIDDEN.label().equals(reason)) {
+                forbidden++;
+                // Not a bad reading: a deployment mistake (this token or certificate is for other sensors), which
+                // every reading of this sensor, and often of the fleet, will meet. Said apart so that it is not read
+                // as a data problem; once, then every thousandth, under a budget shared by the loop's sensors.
+                if ((forbidden == 1 || forbidden % 1000 == 0) && loop.refusalLog().allow(System.nanoTime())) {
+                    log.error("capteur {}: the server forbids this sensor's identity (token or certificate) to write"
+                            + " capteur_id {}; the reading of {} is not stored [{}]: {} ({} forbidden so far)", id(),
+                            reading.capteurId(), Timestamps.formatIso(reading.timestamp()), reason, error.message(),
+                            forbidden);
+                } else {
+                    log.debug("capteur {}: reading of {} forbidden [{}]: {}", id(),
+                            Timestamps.formatIso(reading.timestamp()), reason, error.message());
+                }
+            } else if (rejected - forbidden <= 10 || (rejected - forbidden) % 1000 == 0) {
                 log.warn("capteur {}: the server rejected the reading of {} ({} °C) [{}]: {} ({} rejected so far)",
                         id(), Timestamps.formatIso(reading.timestamp()), reading.temperature(), reason,
                         error.message(), rejected);
@@ -485,7 +561,68 @@ public class CapteurTCP extends Capteur {
         fail("the server closed the connection");
     }
 
+    /**
+     * The server refused who the sensor is: stop for good. What it holds is abandoned (and counted), since every
+     * attempt would be refused the same way; whoever runs the sensor is told, to stop the others sharing the
+     * credential and to say why.
+     */
+    private void refuse(Refusal refusal) {
+        if (state == State.FINISHED) {
+            return;
+        }
+        closeConnection();
+        unacked.rewind();
+        abandoned = unacked.size();
+        // Sensors sharing the credential are refused together: a few lines say it, the budget counts the rest.
+        if (loop.refusalLog().allow(System.nanoTime())) {
+            log.error("capteur {}: {}; stopping without retrying ({} readings not delivered)", id(),
+                    refusal.message(), abandoned);
+        } else {
+            log.debug("capteur {}: {}; stopping", id(), refusal.message());
+        }
+        measuring = false;
+        listener.refused(this, refusal);
+        finish();
+    }
+
+    /**
+     * An I/O failure of the current connection: a refusal of who the sensor is is final, anything else is retried.
+     * Unless the failure is TLS's own, the server's last words are read first (a refusal line or a TLS alert that
+     * a reset left unread, see {@link Connection#lastWords}): they may say it is a refusal.
+     */
+    private void failed(String context, IOException e) {
+        Throwable failure = e;
+        Connection current = connection;
+        if (current != null && !(e instanceof SSLException)) {
+            SSLException alert = current.lastWords(line -> reply(current, line));
+            if (connection != current) {
+                return; // a line read there made the sensor stop
+            }
+            if (alert != null) {
+                failure = alert;
+                context += " after the server said " + describe(alert);
+            }
+        }
+        Optional<Refusal> refusal = Refusal.ofTls(failure);
+        if (refusal.isPresent()) {
+            refuse(refusal.get());
+        } else if (Refusal.isServerCertificateRefused(failure)) {
+            fail("this sensor does not trust the server's certificate (check --tls-ca, and the name and validity of the"
+                    + " server's certificate): " + describe(e), true);
+        } else {
+            fail(context + ": " + describe(e));
+        }
+    }
+
     private void fail(String reason) {
+        fail(reason, false);
+    }
+
+    /**
+     * @param certificate the server's certificate was refused: said again every minute while it lasts, not only
+     *                    at the first failure, since an operator must notice it (still under the loop's budget)
+     */
+    private void fail(String reason, boolean certificate) {
         closeConnection();
         int resend = unacked.rewind();
         if (state == State.FINISHED) {
@@ -494,9 +631,15 @@ public class CapteurTCP extends Capteur {
         failuresInARow++;
         listener.connectionFailed();
         long delay = backoff.nextDelayMillis();
-        if (failuresInARow == 1 && loop.connectionLog().allow(loop.now())) {
-            log.warn("capteur {}: {}; {} readings not acknowledged ({} to send again), retrying in {} ms", id(),
-                    reason, unacked.size(), resend, delay);
+        long now = loop.now();
+        boolean sayAgain = certificate && (lastCertificateLog == Long.MIN_VALUE
+                || now - lastCertificateLog >= CERTIFICATE_LOG_PERIOD_MILLIS);
+        if ((failuresInARow == 1 || sayAgain) && loop.connectionLog().allow(System.nanoTime())) {
+            if (certificate) {
+                lastCertificateLog = now;
+            }
+            log.warn("capteur {}: {}; {} readings not acknowledged ({} to send again), retrying in {} ms"
+                    + " (attempt {})", id(), reason, unacked.size(), resend, delay, failuresInARow);
         } else {
             log.debug("capteur {}: {} (attempt {}); retrying in {} ms", id(), reason, failuresInARow, delay);
         }

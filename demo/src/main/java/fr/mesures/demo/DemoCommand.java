@@ -2,8 +2,8 @@ package fr.mesures.demo;
 
 import fr.mesures.capteur.CapteurFleet;
 import fr.mesures.capteur.CapteurSettings;
-import fr.mesures.capteur.cli.DurationConverter;
 import fr.mesures.capteur.source.SimulatedTemperatures;
+import fr.mesures.common.cli.DurationConverter;
 import fr.mesures.protocole.Durations;
 import fr.mesures.serveur.ServeurSettings;
 import fr.mesures.serveur.ServeurTCP;

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -54,6 +55,14 @@ class ComposeIT {
     private static final int COUNT = 400;
     /** 400 readings 200 ms apart: 80 s of sending, time enough to check Prometheus and restart the server midway. */
     private static final String INTERVAL = "200ms";
+    /**
+     * Metrics an alert reads that exist only with options this stack does not give the server, so are left out of
+     * the check that each has a series; serveur's own tests read them by these names (TlsRotationTest,
+     * HttpReloadTest).
+     */
+    private static final Map<String, String> ONLY_WITH = Map.of(
+            "serveur_tls_certificate_expiry_seconds", "TLS on the sensor port (--tls-cert)",
+            "serveur_reload_failures_total", "a file to re-read (--tls-cert, --credentials, --http-token-file...)");
 
     private Compose compose;
     private PrometheusApi prometheus;
@@ -135,18 +144,24 @@ class ComposeIT {
                 .ignoreExceptions()
                 .until(() -> prometheus.value("count(capteur_temperature_celsius)").orElse(0) == REPLICAS);
         assertThat(prometheus.alertNames()).contains("ServeurDown", "CapteurSilent", "TemperatureOutOfBand",
-                "ReadingsRejected", "StoreFallingBehind", "StoreSaturated", "StoreFailing");
+                "ReadingsRejected", "StoreFallingBehind", "StoreSaturated", "StoreFailing", "TlsCertificateExpiring",
+                "ReloadFailing", "AuthFailuresSpiking", "ReadingsForbidden");
 
         // Every metric an alert reads has a series here, or the alert can never fire: PromQL answers a renamed
         // metric with an empty result, not an error. The server registers its serveur_* meters at start (the
         // rejected counter once per reason, the failure counter and commit timer before any failure or commit);
         // capteur_* exist per sensor only once one of its readings is stored, which the wait just above ensures;
-        // up and the mesures:* recording rules come from Prometheus itself.
+        // up and the mesures:* recording rules come from Prometheus itself. ONLY_WITH's need options this stack
+        // leaves out.
         Map<String, Set<String>> usedByAlert =
                 AlertRules.metricNamesByAlert(Repository.root().resolve("deploy/prometheus/alerts.yml"));
         assertThat(usedByAlert).as("alerts in alerts.yml, with the metrics each reads").isNotEmpty()
                 .allSatisfy((alert, names) -> assertThat(names).as("metrics %s reads", alert).isNotEmpty());
-        Set<String> used = usedByAlert.values().stream().flatMap(Set::stream).collect(Collectors.toSet());
+        Set<String> used = usedByAlert.values().stream().flatMap(Set::stream)
+                .collect(Collectors.toCollection(TreeSet::new));
+        assertThat(used).as("ONLY_WITH's metrics, still read by an alert").containsAll(ONLY_WITH.keySet());
+        used.removeAll(ONLY_WITH.keySet());
+        log.info("not checked here, the stack lacking what they need: {}", ONLY_WITH);
         await("a series for each of " + used).atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(2))
                 .ignoreExceptions()
                 .untilAsserted(() -> assertThat(used).allSatisfy(name -> assertThat(

@@ -5,6 +5,7 @@ import fr.mesures.protocole.RejectReason;
 import fr.mesures.protocole.Reply;
 import fr.mesures.protocole.SafeText;
 import fr.mesures.protocole.Timestamps;
+import fr.mesures.common.log.LogBudget;
 import fr.mesures.common.tls.PeerIdentities;
 import fr.mesures.serveur.auth.AuthFailure;
 import fr.mesures.serveur.auth.AuthSettings;
@@ -23,7 +24,6 @@ import fr.mesures.serveur.metrics.Health;
 import fr.mesures.serveur.metrics.HttpEndpoint;
 import fr.mesures.serveur.metrics.HttpSecurity;
 import fr.mesures.serveur.metrics.ServeurMetrics;
-import fr.mesures.serveur.metrics.WarningBudget;
 import fr.mesures.serveur.network.ListenSettings;
 import fr.mesures.serveur.network.Serveur;
 import fr.mesures.serveur.network.TlsListen;
@@ -40,6 +40,7 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashSet;
 import java.util.List;
@@ -109,12 +110,11 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
     private final java.util.Set<SensorConnection> toResume = new java.util.LinkedHashSet<>();
     private final Queue<List<FrameBatch>> committed = new ConcurrentLinkedQueue<>();
     private final FrameScanner.Sink framing = new Framing();
-    private final WarningBudget rejections = new WarningBudget(log, "rejected values", 10, 10_000_000_000L);
-    private final WarningBudget refusals = new WarningBudget(log, "refused connections", 10, 10_000_000_000L);
-    private final WarningBudget handshakeFailures = new WarningBudget(log, "failed TLS handshakes", 10,
-            10_000_000_000L);
-    private final WarningBudget authWarnings = new WarningBudget(log, "failed authentications", 1,
-            1_000_000_000L);
+    private final LogBudget rejections = new LogBudget(log, "rejected values", 10, Duration.ofSeconds(10));
+    private final LogBudget refusals = new LogBudget(log, "refused connections", 10, Duration.ofSeconds(10));
+    private final LogBudget handshakeFailures = new LogBudget(log, "failed TLS handshakes", 10,
+            Duration.ofSeconds(10));
+    private final LogBudget authWarnings = new LogBudget(log, "failed authentications", 1, Duration.ofSeconds(1));
     private final AtomicBoolean closed = new AtomicBoolean();
     private HttpEndpoint http;
     private final AuthSettings auth;

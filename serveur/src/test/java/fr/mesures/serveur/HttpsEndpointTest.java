@@ -82,8 +82,9 @@ class HttpsEndpointTest {
         if (token != null) {
             bearer = BearerToken.read(Files.writeString(dir.resolve("token"), token + "\n"));
         }
-        HttpEndpoint endpoint = HttpEndpoint.start("127.0.0.1", 0, new HttpSecurity(tls ? pki.server() : null, bearer),
-                metrics, () -> new Health(true, "test", true, null, 0, 0, 0, null));
+        HttpEndpoint endpoint = HttpEndpoint.start("127.0.0.1", 0,
+                HttpSecurity.fixed(tls ? pki.server() : null, bearer), metrics,
+                () -> new Health(true, "test", true, null, 0, 0, 0, null));
         toClose.add(endpoint);
         return endpoint;
     }

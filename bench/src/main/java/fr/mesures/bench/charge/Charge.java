@@ -2,7 +2,7 @@ package fr.mesures.bench.charge;
 
 import fr.mesures.bench.report.JfrSummary;
 import fr.mesures.bench.report.Report;
-import fr.mesures.protocole.Durations;
+import fr.mesures.common.cli.DurationConverter;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -226,17 +226,6 @@ public final class Charge implements Callable<Integer> {
                 throw new CommandLine.TypeConversionException("the rate must be positive");
             }
             return perUnit / unitSeconds;
-        }
-    }
-
-    static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
-        @Override
-        public Duration convert(String value) {
-            try {
-                return Durations.parse(value);
-            } catch (IllegalArgumentException e) {
-                throw new CommandLine.TypeConversionException(e.getMessage());
-            }
         }
     }
 }

@@ -3,12 +3,16 @@ package fr.mesures.capteur.cli;
 import fr.mesures.capteur.CapteurFleet;
 import fr.mesures.capteur.CapteurSettings;
 import fr.mesures.capteur.ServerAddress;
+import fr.mesures.capteur.auth.AuthToken;
 import fr.mesures.capteur.network.Backoff;
 import fr.mesures.capteur.source.LimitedSource;
 import fr.mesures.capteur.source.ReplayedTemperatures;
 import fr.mesures.capteur.source.SimulatedTemperatures;
 import fr.mesures.capteur.source.TemperatureSource;
 import fr.mesures.capteur.source.TypedTemperatures;
+import fr.mesures.common.cli.BadUsage;
+import fr.mesures.common.cli.DurationConverter;
+import fr.mesures.common.cli.EnvironmentDefaults;
 import fr.mesures.common.tls.TlsContexts;
 import fr.mesures.common.tls.TlsFileException;
 import fr.mesures.protocole.CapteurIds;
@@ -21,7 +25,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -42,13 +45,15 @@ import picocli.CommandLine.Spec;
  * an environment variable, for containers.
  *
  * <p>Exit codes: 0 when every reading made was acknowledged, 1 when some were not (given up, dropped because the
- * buffer was full, or rejected by the server), 2 for a bad command line.
+ * buffer was full, or rejected by the server) or when the server refused the sensors' token or certificate (its
+ * message on standard error; the sensors stop rather than retry), 2 for a bad command line.
  */
 @Command(name = "capteur", mixinStandardHelpOptions = true, version = "capteur 0.1.0",
         sortOptions = false, usageHelpAutoWidth = true,
         description = "Sends temperature readings to the server and makes sure each one is stored.",
         footer = {"", "Every option can be set by its environment variable (shown in brackets).",
-                "Exit codes: 0 all readings acknowledged, 1 some were not, 2 bad command line."})
+                "Exit codes: 0 all readings acknowledged, 1 some were not or the server refused the token or"
+                        + " certificate, 2 bad command line."})
 public final class CapteurCommand implements Callable<Integer> {
 
     private static final Logger log = LoggerFactory.getLogger(CapteurCommand.class);
@@ -133,9 +138,28 @@ public final class CapteurCommand implements Callable<Integer> {
             + " must come from, for a private CA; implies --tls [CAPTEUR_TLS_CA].")
     private Path tlsCa;
 
-    @Option(names = "--tls-insecure", description = "TLS without any certificate or host name check: anyone on the"
-            + " path can pose as the server. For tests only; implies --tls [CAPTEUR_TLS_INSECURE].")
+    @Option(names = "--tls-insecure", description = "FOR TESTS ONLY: TLS without any certificate or host name"
+            + " check, so anyone on the path can pose as the server (and take the token); implies --tls"
+            + " [CAPTEUR_TLS_INSECURE].")
     private boolean tlsInsecure;
+
+    @Option(names = "--tls-cert", paramLabel = "FILE", description = "This sensor's certificate (PEM), for a server"
+            + " that asks for one (mutual TLS; its common name is the sensor's identity); with --tls-key; implies"
+            + " --tls [CAPTEUR_TLS_CERT].")
+    private Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE", description = "The private key (PEM) of --tls-cert"
+            + " [CAPTEUR_TLS_KEY].")
+    private Path tlsKey;
+
+    @Option(names = "--token", paramLabel = "TOKEN", description = "The token the sensors prove who they are with,"
+            + " sent first on every connection. Visible to other users in the process list: prefer CAPTEUR_TOKEN or"
+            + " --token-file [CAPTEUR_TOKEN].")
+    private String token;
+
+    @Option(names = "--token-file", paramLabel = "FILE", description = "Read the token from FILE (the whitespace"
+            + " around it removed) [CAPTEUR_TOKEN_FILE].")
+    private Path tokenFile;
 
     private final InputStream stdin;
     private final Map<String, String> environment;
@@ -156,48 +180,14 @@ public final class CapteurCommand implements Callable<Integer> {
     /** A command line ready to execute, whose bad usage is one line on standard error and exit code 2. */
     public static CommandLine commandLine(CapteurCommand command) {
         CommandLine cl = new CommandLine(command);
-        cl.setDefaultValueProvider(new EnvironmentDefaults(command.environment));
-        cl.setParameterExceptionHandler(CapteurCommand::badUsage);
+        cl.setDefaultValueProvider(new EnvironmentDefaults("CAPTEUR", command.environment));
+        cl.setParameterExceptionHandler(BadUsage.handler("capteur"));
         cl.setExecutionExceptionHandler((e, line, parsed) -> {
             line.getErr().println("capteur: " + e.getMessage());
             log.debug("failure", e);
             return 1;
         });
         return cl;
-    }
-
-    /**
-     * Reads option {@code --max-unacked} from {@code CAPTEUR_MAX_UNACKED}, and so on. A variable that is unset or
-     * blank leaves the option's own default: {@code docker run -e CAPTEUR_COUNT=} or a compose file passing an
-     * unset shell variable must not turn into a bad value.
-     */
-    static final class EnvironmentDefaults implements CommandLine.IDefaultValueProvider {
-        private final Map<String, String> environment;
-
-        EnvironmentDefaults(Map<String, String> environment) {
-            this.environment = environment;
-        }
-
-        @Override
-        public String defaultValue(CommandLine.Model.ArgSpec arg) {
-            if (!(arg instanceof CommandLine.Model.OptionSpec option) || option.typeInfo().isBoolean()) {
-                return null;
-            }
-            String value = environment.get(variable(option.longestName()));
-            return value == null || value.isBlank() ? null : value.strip();
-        }
-
-        static String variable(String option) {
-            return "CAPTEUR_" + option.replaceFirst("^-+", "").replace('-', '_').toUpperCase(Locale.ROOT);
-        }
-    }
-
-    private static int badUsage(ParameterException e, String[] args) {
-        PrintWriter err = e.getCommandLine().getErr();
-        String message = e.getMessage() == null ? e.toString() : e.getMessage().replace('\n', ' ').strip();
-        err.println("capteur: " + message + " (see --help)");
-        err.flush();
-        return 2;
     }
 
     @Override
@@ -210,14 +200,18 @@ public final class CapteurCommand implements Callable<Integer> {
         // The settings and sources check their own values; a bad one is the person's mistake, so it is reported as
         // bad usage (one line, exit 2) rather than checked here a second time.
         try {
+            AuthToken authToken = authToken();
+            boolean useTls = tls || tlsCa != null || tlsInsecure || tlsCert != null || tlsKey != null;
             settings = CapteurSettings.builder(server)
                     .interval(interval)
                     .maxUnacked(maxUnacked)
                     .connectTimeout(connectTimeout)
                     .ackTimeout(ackTimeout)
                     .backoff(backoff())
-                    .tls(tls || tlsCa != null || tlsInsecure ? TlsContexts.client(tlsCa, null, null, tlsInsecure) : null)
+                    .tls(useTls ? TlsContexts.client(tlsCa, tlsCert, tlsKey, tlsInsecure) : null)
+                    .token(authToken)
                     .build();
+            warnAboutTheToken(authToken, useTls);
             sources = sources(baseSeed);
         } catch (IllegalArgumentException e) {
             throw usage(e.getMessage());
@@ -227,6 +221,42 @@ public final class CapteurCommand implements Callable<Integer> {
         describe(ids, baseSeed);
         CapteurFleet fleet = CapteurFleet.start(ids, sources::get, settings, System::currentTimeMillis);
         return runUntilDone(fleet);
+    }
+
+    /**
+     * The token from --token (or CAPTEUR_TOKEN) or from --token-file, or null.
+     *
+     * @throws IllegalArgumentException for a token that cannot be used, or both ways at once (which one would win
+     *                                  is a guess no one should have to make about a secret)
+     */
+    private AuthToken authToken() {
+        if (token != null && tokenFile != null) {
+            throw new IllegalArgumentException("--token (or CAPTEUR_TOKEN) and --token-file (or CAPTEUR_TOKEN_FILE)"
+                    + " are both given: give one");
+        }
+        if (tokenFile != null) {
+            return AuthToken.readFile(tokenFile);
+        }
+        if (token != null) {
+            try {
+                return new AuthToken(token);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--token: " + e.getMessage());
+            }
+        }
+        return null;
+    }
+
+    private void warnAboutTheToken(AuthToken authToken, boolean useTls) {
+        if (authToken == null) {
+            return;
+        }
+        if (!useTls) {
+            log.warn("the token is sent in clear (no --tls): anyone on the path can read it and pose as these"
+                    + " sensors");
+        } else if (tlsInsecure) {
+            log.warn("the token is sent to whoever answers (--tls-insecure checks no certificate): for tests only");
+        }
     }
 
     /** The default first delay, unless --max-backoff is shorter. */
@@ -365,6 +395,12 @@ public final class CapteurCommand implements Callable<Integer> {
         fleet.close();
         CapteurFleet.Outcome outcome = fleet.outcome();
         report(outcome);
+        if (outcome.refusal() != null) {
+            // The one line a person or a supervisor reads: the sensors stopped for good, and why.
+            PrintWriter err = spec.commandLine().getErr();
+            err.println("capteur: " + outcome.refusal().message());
+            err.flush();
+        }
         return outcome.exitCode();
     }
 

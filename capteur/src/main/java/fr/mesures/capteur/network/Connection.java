@@ -10,6 +10,8 @@ import java.nio.channels.SocketChannel;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLEngineResult;
+import javax.net.ssl.SSLException;
 import tlschannel.ClientTlsChannel;
 import tlschannel.NeedsReadException;
 import tlschannel.NeedsWriteException;
@@ -28,6 +30,8 @@ public final class Connection {
 
     /** Enough for about a hundred readings; a thousand sensors keep 8 MiB of these in all. */
     private static final int OUT_BUFFER_BYTES = 8 * 1024;
+    /** A refusal line or a TLS alert is a few hundred bytes: this is plenty, and bounds what a peer can make us read. */
+    private static final int LAST_WORDS_BYTES = 32 * 1024;
 
     private final SocketChannel channel;
     private final SelectionKey key;
@@ -198,6 +202,54 @@ public final class Connection {
                 return true;
             }
         }
+    }
+
+    /**
+     * After a failed write: reads the server's last words, which the failure may have left unread in the socket. A
+     * server that refuses the sensor writes one line (or a TLS alert) and closes; when readings it never read were
+     * still arriving, its close resets the connection, and the sensor's next write fails (broken pipe) before its
+     * next read would have found the line. Reads what has arrived, without waiting and at most
+     * {@link #LAST_WORDS_BYTES}, hands each complete reply line to {@code lines}, and returns the TLS failure those
+     * bytes carry (the JDK's exception for a fatal alert, {@code "Received fatal alert: ..."}), or null.
+     *
+     * <p>Over TLS the bytes go straight to the engine: the TLS channel gives up on a failed write. Bytes it had
+     * already taken from the socket (part of a record) are lost with it; then nothing is found, as before.
+     */
+    public SSLException lastWords(Consumer<String> lines) {
+        if (!connected) {
+            return null;
+        }
+        ByteBuffer raw = ByteBuffer.allocate(LAST_WORDS_BYTES);
+        try {
+            while (raw.hasRemaining() && channel.read(raw) > 0) {
+                // what has arrived, up to the bound
+            }
+        } catch (IOException e) {
+            // the connection is gone: what was read before is still worth a look
+        }
+        raw.flip();
+        try {
+            if (io == channel) {
+                replies.feed(raw, lines);
+                return null;
+            }
+            SSLEngine engine = ((ClientTlsChannel) io).getSslEngine();
+            ByteBuffer plain = ByteBuffer.allocate(engine.getSession().getApplicationBufferSize());
+            while (raw.hasRemaining()) {
+                plain.clear();
+                SSLEngineResult result = engine.unwrap(raw, plain);
+                plain.flip();
+                replies.feed(plain, lines);
+                if (result.getStatus() != SSLEngineResult.Status.OK || result.bytesConsumed() == 0) {
+                    break;
+                }
+            }
+        } catch (SSLException e) {
+            return e;
+        } catch (IOException | RuntimeException e) {
+            // A line too long, an engine in a state that cannot unwrap: no last words, the failure stands as it is.
+        }
+        return null;
     }
 
     /** Closes the socket; unread replies and unwritten bytes are discarded. */

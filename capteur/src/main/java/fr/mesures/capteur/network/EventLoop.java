@@ -6,6 +6,8 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
+import fr.mesures.common.log.LogBudget;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.PriorityQueue;
 import java.util.Queue;
@@ -59,6 +61,7 @@ public final class EventLoop implements AutoCloseable {
     private static final long STACK_BYTES = 512 * 1024;
     private static final int READ_BUFFER_BYTES = 64 * 1024;
     private static final long LOG_FLUSH_MILLIS = 1000;
+    private static final String DEBUG_HINT = "CAPTEUR_LOG_LEVEL=DEBUG shows them";
 
     private final Selector selector;
     private final Thread thread;
@@ -67,7 +70,10 @@ public final class EventLoop implements AutoCloseable {
     private final PriorityQueue<Timer> timers = new PriorityQueue<>();
     private final ArrayDeque<Runnable> runNow = new ArrayDeque<>();
     private final ByteBuffer readBuffer = ByteBuffer.allocate(READ_BUFFER_BYTES);
-    private final LogBudget connectionLog = new LogBudget(20, 10_000);
+    private final LogBudget connectionLog = new LogBudget(log, "connection events of other sensors", DEBUG_HINT, 20,
+            Duration.ofSeconds(10));
+    private final LogBudget refusalLog = new LogBudget(log, "refusals of the sensors' identity", DEBUG_HINT, 10,
+            Duration.ofSeconds(10));
     private long timerSequence;
     private volatile boolean running;
 
@@ -125,6 +131,15 @@ public final class EventLoop implements AutoCloseable {
         return connectionLog;
     }
 
+    /**
+     * The budget of lines about the server refusing who the sensors are (a token refused, a reading
+     * {@code forbidden}), shared by the sensors of this loop: a fleet given the wrong credential meets it on every
+     * connection or with every reading of every sensor.
+     */
+    public LogBudget refusalLog() {
+        return refusalLog;
+    }
+
     public boolean inLoop() {
         return Thread.currentThread() == thread;
     }
@@ -145,17 +160,19 @@ public final class EventLoop implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             log.error("the sensors' I/O loop failed", e);
         } finally {
-            connectionLog.report();
+            connectionLog.report(System.nanoTime());
+            refusalLog.report(System.nanoTime());
             closeChannels();
         }
     }
 
     /**
-     * Ends the connection-log window on time, whether or not a sensor has something to log. Once a second for
+     * Ends the log budgets' windows on time, whether or not a sensor has something to log. Once a second for
      * the whole loop: the budget is the loop's, so the sensors (a thousand of them) need not flush it each.
      */
     private void flushConnectionLog() {
-        connectionLog.flush(now());
+        connectionLog.roll(System.nanoTime());
+        refusalLog.roll(System.nanoTime());
         schedule(LOG_FLUSH_MILLIS, this::flushConnectionLog);
     }
 

@@ -6,25 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import fr.mesures.capteur.ServerAddress;
 import fr.mesures.serveur.ServeurSettings;
 import java.nio.file.Path;
-import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
 class ConvertersTest {
-
-    @Test
-    void durationsAreReadAsPeopleWriteThem() {
-        assertThat(DurationConverter.parse("250ms")).isEqualTo(Duration.ofMillis(250));
-        assertThat(DurationConverter.parse("1s")).isEqualTo(Duration.ofSeconds(1));
-        assertThat(DurationConverter.parse("5m")).isEqualTo(Duration.ofMinutes(5));
-        assertThat(DurationConverter.parse("2h")).isEqualTo(Duration.ofHours(2));
-        assertThat(DurationConverter.parse("0")).isEqualTo(Duration.ZERO);
-        assertThat(DurationConverter.parse("PT1.5S")).isEqualTo(Duration.ofMillis(1500));
-        for (String bad : new String[] {"1", "-1s", "1 day", "s", "PT-1S", ""}) {
-            assertThatThrownBy(() -> DurationConverter.parse(bad)).as(bad)
-                    .isInstanceOf(CommandLine.TypeConversionException.class);
-        }
-    }
 
     @Test
     void serverAddressesTakeHostsPortsAndIpv6() {

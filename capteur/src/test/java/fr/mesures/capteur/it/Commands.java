@@ -21,6 +21,18 @@ final class Commands {
     }
 
     static int capteur(InputStream stdin, java.util.Map<String, String> environment, String... args) {
+        return run(stdin, environment, args).code();
+    }
+
+    /** What the command returned and wrote on standard error. */
+    record Result(int code, String err) {
+    }
+
+    static Result run(String... args) {
+        return run(InputStream.nullInputStream(), java.util.Map.of(), args);
+    }
+
+    static Result run(InputStream stdin, java.util.Map<String, String> environment, String... args) {
         CommandLine cl = CapteurCommand.commandLine(new CapteurCommand(stdin, environment));
         var err = new StringWriter();
         cl.setErr(new PrintWriter(err, true));
@@ -28,6 +40,6 @@ final class Commands {
         if (code != 0) {
             System.err.println("capteur " + String.join(" ", args) + " -> " + code + ": " + err);
         }
-        return code;
+        return new Result(code, err.toString());
     }
 }

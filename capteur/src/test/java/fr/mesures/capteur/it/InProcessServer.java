@@ -3,6 +3,7 @@ package fr.mesures.capteur.it;
 import fr.mesures.common.tls.ServerTls;
 import fr.mesures.serveur.ServeurSettings;
 import fr.mesures.serveur.ServeurTCP;
+import fr.mesures.serveur.auth.AuthSettings;
 import fr.mesures.serveur.network.TlsListen;
 import java.nio.file.Path;
 
@@ -30,8 +31,14 @@ final class InProcessServer implements AutoCloseable {
 
     /** The server with its TLS listener alone, on {@code tlsPort} (0 for any free one). */
     static InProcessServer startTls(Path database, int tlsPort, ServerTls tls) throws Exception {
+        return startTls(database, tlsPort, tls, AuthSettings.NONE);
+    }
+
+    /** The server with its TLS listener alone, deciding who may write what as {@code auth} says. */
+    static InProcessServer startTls(Path database, int tlsPort, ServerTls tls, AuthSettings auth) throws Exception {
         ServeurTCP serveur = new ServeurTCP(ServeurSettings.builder().bind("127.0.0.1").port(-1).httpPort(-1)
                 .tls(TlsListen.of(tlsPort, tls, TlsListen.DEFAULT_HANDSHAKE_TIMEOUT))
+                .auth(auth)
                 .store("sqlite:" + database).build());
         serveur.start();
         return new InProcessServer(serveur, database);

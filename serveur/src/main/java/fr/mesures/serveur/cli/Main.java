@@ -1,15 +1,13 @@
 package fr.mesures.serveur.cli;
 
+import fr.mesures.common.cli.BadUsage;
+import fr.mesures.common.cli.DurationConverter;
+import fr.mesures.common.cli.EnvironmentDefaults;
 import fr.mesures.common.tls.ClientAuth;
-import fr.mesures.common.tls.ServerTls;
-import fr.mesures.common.tls.TlsContexts;
-import fr.mesures.common.tls.TlsFileException;
-import fr.mesures.protocole.Durations;
 import fr.mesures.protocole.ReadingRules;
 import fr.mesures.serveur.ServeurSettings;
 import fr.mesures.serveur.ServeurTCP;
 import fr.mesures.serveur.auth.AuthSettings;
-import fr.mesures.serveur.metrics.BearerToken;
 import fr.mesures.serveur.metrics.HttpSecurity;
 import fr.mesures.serveur.network.ListenSettings;
 import fr.mesures.serveur.network.TlsListen;
@@ -98,7 +96,7 @@ public final class Main implements Callable<Integer> {
 
     @Option(names = "--http-tls-cert", paramLabel = "FILE",
             description = "serve /metrics and /health over HTTPS with this certificate chain in PEM; may be the "
-                    + "--tls-cert file (SERVEUR_HTTP_TLS_CERT)")
+                    + "--tls-cert file; re-read when it changes, as --http-tls-key is (SERVEUR_HTTP_TLS_CERT)")
     Path httpTlsCert;
 
     @Option(names = "--http-tls-key", paramLabel = "FILE",
@@ -107,7 +105,7 @@ public final class Main implements Callable<Integer> {
 
     @Option(names = "--http-token-file", paramLabel = "FILE",
             description = "/metrics requires 'Authorization: Bearer TOKEN', TOKEN being this file's content, trimmed;"
-                    + " /health stays open (SERVEUR_HTTP_TOKEN_FILE)")
+                    + " /health stays open; re-read when it changes (SERVEUR_HTTP_TOKEN_FILE)")
     Path httpTokenFile;
 
     // --- end of the HTTP port's security ---
@@ -184,14 +182,11 @@ public final class Main implements Callable<Integer> {
     /** The configured command line: defaults from the environment, one-line errors and exit code 2 for bad usage. */
     static CommandLine commandLine(Main main) {
         CommandLine cli = new CommandLine(main);
-        cli.setDefaultValueProvider(new EnvironmentDefaults(main.environment));
+        cli.setDefaultValueProvider(new EnvironmentDefaults("SERVEUR", main.environment));
         // Added after the environment defaults, which are the server's: SERVEUR_NAME must not name a credential.
         cli.addSubcommand(new CredentialsCommand());
         cli.addSubcommand(new SetupTlsCommand());
-        cli.setParameterExceptionHandler((e, args) -> {
-            e.getCommandLine().getErr().println("serveur: " + e.getMessage() + " (see --help)");
-            return BAD_USAGE;
-        });
+        cli.setParameterExceptionHandler(BadUsage.handler("serveur"));
         return cli;
     }
 
@@ -214,7 +209,7 @@ public final class Main implements Callable<Integer> {
             TlsListen tls = tls(reloader);
             builder.reloader(reloader).tls(tls);
             builder.auth(auth(tls));
-            builder.httpSecurity(httpSecurity());
+            builder.httpSecurity(httpSecurity(reloader));
             ServeurSettings settings = builder.build();
             serveur = new ServeurTCP(settings);
         } catch (IllegalArgumentException | StoreException | IOException e) {
@@ -309,25 +304,14 @@ public final class Main implements Callable<Integer> {
         }
     }
 
-    /** HTTPS and the /metrics token the options ask for; files are read now, so that a bad one stops the start. */
-    private HttpSecurity httpSecurity() throws TlsFileException {
+    /**
+     * HTTPS and the /metrics token the options ask for; files are read now, so that a bad one stops the start, and
+     * again by {@code reloader} when they change.
+     */
+    private HttpSecurity httpSecurity(Reloader reloader) throws IOException {
         if ((httpTlsCert == null) != (httpTlsKey == null)) {
             throw new IllegalArgumentException("HTTPS needs both --http-tls-cert and --http-tls-key");
         }
-        ServerTls tls = httpTlsCert == null ? null : TlsContexts.server(httpTlsCert, httpTlsKey, null, ClientAuth.NONE);
-        BearerToken token = httpTokenFile == null ? null : BearerToken.read(httpTokenFile);
-        return new HttpSecurity(tls, token);
-    }
-
-    /** Reads {@code 250ms}, {@code 30s}, {@code 5m}. */
-    static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
-        @Override
-        public Duration convert(String value) {
-            try {
-                return Durations.parse(value);
-            } catch (IllegalArgumentException e) {
-                throw new CommandLine.TypeConversionException(e.getMessage());
-            }
-        }
+        return HttpSecurity.reloading(httpTlsCert, httpTlsKey, httpTokenFile, reloader);
     }
 }

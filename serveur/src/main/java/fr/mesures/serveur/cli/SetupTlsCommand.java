@@ -1,5 +1,6 @@
 package fr.mesures.serveur.cli;
 
+import fr.mesures.common.cli.DurationConverter;
 import fr.mesures.serveur.auth.CapteurPattern;
 import fr.mesures.serveur.auth.DeploymentSecrets;
 import java.io.IOException;
@@ -59,7 +60,7 @@ final class SetupTlsCommand implements Callable<Integer> {
     String fleetName;
 
     @Option(names = "--validity", paramLabel = "DURATION", defaultValue = "825d",
-            converter = Main.DurationConverter.class,
+            converter = DurationConverter.class,
             description = "how long the server's certificate is valid (default: ${DEFAULT-VALUE}; the CA: 3650d)")
     Duration validity;
 

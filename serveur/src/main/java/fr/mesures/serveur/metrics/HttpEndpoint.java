@@ -1,5 +1,6 @@
 package fr.mesures.serveur.metrics;
 
+import fr.mesures.common.log.LogBudget;
 import fr.mesures.common.tls.ServerTls;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -42,7 +43,9 @@ import org.slf4j.LoggerFactory;
  * <p>With {@link HttpSecurity}, the same port speaks HTTPS (the sensor port's {@link ServerTls}: its certificate and
  * {@code TlsPolicy}, applied to each engine as they are), under the same limits: a client that stalls its handshake
  * holds one of the 64 connections, for 5 s idle or 10 s at most. And {@code /metrics} may require a bearer token:
- * without it, 401, counted in {@code serveur_http_unauthorized_total} and logged at most once a minute.
+ * without it, 401, counted in {@code serveur_http_unauthorized_total} and logged at most once a minute. Both are
+ * asked of their suppliers as they are needed, the certificate for each new connection and the token for each
+ * request, so that files re-read while the server runs ({@link HttpSecurity#reloading}) take effect at once.
  */
 public final class HttpEndpoint implements AutoCloseable {
 
@@ -68,7 +71,7 @@ public final class HttpEndpoint implements AutoCloseable {
     /** One accepting, one selecting, the rest for answering; Jetty warns when that leaves none. */
     private static final int MAX_THREADS = 8;
     /** Refused /metrics requests are each counted, and logged once in this long: a misconfigured scraper, a probe. */
-    private static final long REFUSAL_LOG_WINDOW_NANOS = 60_000_000_000L;
+    private static final Duration REFUSAL_LOG_WINDOW = Duration.ofMinutes(1);
 
     private static final Logger log = LoggerFactory.getLogger(HttpEndpoint.class);
 
@@ -149,15 +152,10 @@ public final class HttpEndpoint implements AutoCloseable {
      * TLS in front of HTTP: our context, and on each engine our parameters over whatever Jetty chose, so that the
      * protocols and suites are the project's {@code TlsPolicy}, exactly as on the sensor port, not Jetty's lists.
      */
-    private static SslConnectionFactory tls(ServerTls tls) {
-        var factory = new SslContextFactory.Server() {
-            @Override
-            public void customize(SSLEngine engine) {
-                super.customize(engine);
-                engine.setSSLParameters(tls.parameters());
-            }
-        };
-        factory.setSslContext(tls.context());
+    private static SslConnectionFactory tls(Supplier<ServerTls> tls) {
+        var factory = new CurrentTlsFactory(tls);
+        // Jetty will not start without a context; engines are made from the current one (see CurrentTlsFactory).
+        factory.setSslContext(tls.get().context());
         // TLS 1.2 renegotiation lets a client make the server redo the costly half of a handshake at will.
         factory.setRenegotiationAllowed(false);
         var ssl = new SslConnectionFactory(factory, HttpVersion.HTTP_1_1.asString());
@@ -191,13 +189,13 @@ public final class HttpEndpoint implements AutoCloseable {
 
         private final SharedScrape metrics;
         private final Supplier<Health> health;
-        private final BearerToken token;
+        /** Asked at each request, so that a token file re-read is required from the next request on. */
+        private final Supplier<BearerToken> token;
         private final ServeurMetrics counters;
         /** Guarded by itself: Jetty answers on several threads. */
-        private final WarningBudget refusals = new WarningBudget(log, "refused /metrics requests", 1,
-                REFUSAL_LOG_WINDOW_NANOS);
+        private final LogBudget refusals = new LogBudget(log, "refused /metrics requests", 1, REFUSAL_LOG_WINDOW);
 
-        Routes(SharedScrape metrics, Supplier<Health> health, BearerToken token, ServeurMetrics counters) {
+        Routes(SharedScrape metrics, Supplier<Health> health, Supplier<BearerToken> token, ServeurMetrics counters) {
             this.metrics = metrics;
             this.health = health;
             this.token = token;
@@ -211,7 +209,7 @@ public final class HttpEndpoint implements AutoCloseable {
                 return false;
             }
             if (path.equals("/metrics") && token != null
-                    && !token.accepts(request.getHeaders().get(HttpHeader.AUTHORIZATION))) {
+                    && !token.get().accepts(request.getHeaders().get(HttpHeader.AUTHORIZATION))) {
                 refuse(request, response, callback);
             } else if (!HttpMethod.GET.is(request.getMethod()) && !HttpMethod.HEAD.is(request.getMethod())) {
                 response.getHeaders().put(HttpHeader.ALLOW, "GET, HEAD");
@@ -260,6 +258,45 @@ public final class HttpEndpoint implements AutoCloseable {
             response.setStatus(status);
             response.getHeaders().put(HttpHeader.CONTENT_TYPE, type);
             response.write(true, body, callback);
+        }
+    }
+
+    /**
+     * Jetty's server-side TLS factory with each new engine made from the {@link ServerTls} current when the
+     * connection is accepted, as the sensor port does: a certificate re-read by the reload thread is served from the
+     * next connection on, and connections open keep theirs. Jetty's own {@code reload}, the other way, would have
+     * the reload thread unload Jetty's context and load the new one, and a load that failed would leave the port
+     * with no context at all ("SslContextFactory reload failed" for every connection); here nothing of Jetty's is
+     * touched after it starts, and a renewal costs the thread nothing but the files' reading.
+     */
+    private static final class CurrentTlsFactory extends SslContextFactory.Server {
+
+        private final Supplier<ServerTls> tls;
+
+        CurrentTlsFactory(Supplier<ServerTls> tls) {
+            this.tls = tls;
+        }
+
+        @Override
+        public SSLEngine newSSLEngine() {
+            ServerTls now = tls.get();
+            return customized(now, now.context().createSSLEngine());
+        }
+
+        @Override
+        public SSLEngine newSSLEngine(String host, int port) {
+            ServerTls now = tls.get();
+            // Jetty keys its session cache by the peer's address only when caching is on; so does this.
+            SSLEngine engine = isSessionCachingEnabled() ? now.context().createSSLEngine(host, port)
+                    : now.context().createSSLEngine();
+            return customized(now, engine);
+        }
+
+        /** Jetty's settings, then the policy's parameters of the same {@link ServerTls} over them. */
+        private SSLEngine customized(ServerTls now, SSLEngine engine) {
+            customize(engine);
+            engine.setSSLParameters(now.parameters());
+            return engine;
         }
     }
 

@@ -1,4 +1,4 @@
-package fr.mesures.capteur.cli;
+package fr.mesures.common.cli;
 
 import fr.mesures.protocole.Durations;
 import java.time.Duration;
@@ -6,7 +6,7 @@ import picocli.CommandLine;
 
 /**
  * Reads durations as people write them ({@code 250ms}, {@code 1s}, {@code 5m}, {@code 2h}, a bare {@code 0}, or
- * ISO-8601), with the rules both command lines share ({@link Durations}).
+ * ISO-8601) on every command line of the project, with the rules of {@link Durations}.
  */
 public final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
 
