@@ -10,10 +10,11 @@ import java.util.Map;
 import org.testcontainers.DockerClientFactory;
 
 /**
- * docker-compose.yml driven through the local Compose command, as a user drives it: {@code docker compose} (v2, or
- * the v1 shim some machines have) or else {@code docker-compose} (v1). Every call has a time limit, under a project
- * name of its own so that it never touches another copy of the stack, and {@link #close()} removes the project's
- * containers, networks and volumes (images stay, for the next run's cache).
+ * docker-compose.yml, and the override files given after it, driven through the local Compose command, as a user
+ * drives them: {@code docker compose} (v2, or the v1 shim some machines have) or else {@code docker-compose} (v1).
+ * Every call has a time limit, under a project name of its own so that it never touches another copy of the stack,
+ * and {@link #close()} removes the project's containers, networks and volumes (images stay, for the next run's
+ * cache).
  */
 final class Compose implements AutoCloseable {
 
@@ -21,12 +22,15 @@ final class Compose implements AutoCloseable {
     private final Path root;
     private final String project;
     private final Map<String, String> environment;
+    private final List<String> files;
 
-    private Compose(List<String> executable, Path root, String project, Map<String, String> environment) {
+    private Compose(List<String> executable, Path root, String project, Map<String, String> environment,
+            List<String> files) {
         this.executable = executable;
         this.root = root;
         this.project = project;
         this.environment = environment;
+        this.files = files;
     }
 
     /**
@@ -34,8 +38,13 @@ final class Compose implements AutoCloseable {
      * @param environment variables for the compose file's substitutions (${...}) and pass-through settings
      */
     static Compose of(String project, Map<String, String> environment) {
+        return of(project, environment, List.of("docker-compose.yml"));
+    }
+
+    /** @param files the compose files at the root, in order: docker-compose.yml, then its overrides */
+    static Compose of(String project, Map<String, String> environment, List<String> files) {
         Path root = Repository.root();
-        return new Compose(find(root), root, project, Map.copyOf(environment));
+        return new Compose(find(root), root, project, Map.copyOf(environment), List.copyOf(files));
     }
 
     /** {@code docker compose} when the docker CLI has it, else {@code docker-compose}. */
@@ -63,10 +72,13 @@ final class Compose implements AutoCloseable {
         return run(Duration.ofSeconds(30), "version").orFail().stdout().lines().findFirst().orElse("?");
     }
 
-    /** Runs {@code compose -p PROJECT -f docker-compose.yml ARGS...}; the caller checks the result. */
+    /** Runs {@code compose -p PROJECT -f docker-compose.yml [-f OVERRIDE...] ARGS...}; the caller checks the result. */
     Command.Result run(Duration limit, String... arguments) {
         var command = new ArrayList<>(executable);
-        command.addAll(List.of("-p", project, "-f", root.resolve("docker-compose.yml").toString()));
+        command.addAll(List.of("-p", project));
+        for (String file : files) {
+            command.addAll(List.of("-f", root.resolve(file).toString()));
+        }
         command.addAll(List.of(arguments));
         return Command.run(root, environment, limit, command);
     }

@@ -930,7 +930,12 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
                 while (nextAcks < acksRequests.size() && acksRequests.get(nextAcks).frame() == frame) {
                     connection.replies().live(acksRequests.get(nextAcks++).acks());
                 }
-                connection.replies().handled(index);
+                // The readings of a connection refused for not authenticating were dropped (decided before this
+                // ack: the decoded batch reached the selector first). An ack says "stored or rejected with an error
+                // line", and the refusal names no value: a client took such an ack for stored.
+                if (batch.permit(frame) != Credential.NOBODY || connection.auth() != SensorConnection.Auth.REFUSED) {
+                    connection.replies().handled(index);
+                }
                 budget.release(connection.account(), batch.settled() ? batch.decodedCost(frame)
                         : charged(batch, frame));
                 if (connection.paused() && (budget.resumable(connection.account()) || drainsTls(connection))) {

@@ -185,6 +185,25 @@ class AuthTest {
     }
 
     @Test
+    void aReadingRefusedForWantOfATokenIsNeverAcknowledged() throws Exception {
+        server = startWithTokens(UnaryOperator.identity());
+        List<Reply> replies = new ArrayList<>();
+        try (var client = tls()) {
+            client.send(Reply.ACKS_REQUEST + reading("salle_1", 1));
+            for (Reply reply = client.next(); reply != null; reply = client.next()) {
+                replies.add(reply);
+            }
+        }
+        // An ack of value 2 says "stored or rejected with an error line"; the refusal names no value, so a client
+        // (capteur --count 1) took the ack for stored and exited 0 with nothing stored.
+        assertThat(replies).as("replies until the server closed").noneMatch(
+                reply -> reply instanceof Reply.Ack ack && ack.count() >= 2);
+        assertThat(TestClient.errorsIn(replies)).singleElement().satisfies(reply -> assertThat(
+                ((Reply.Error) reply).reason()).isEqualTo(ConnectionReason.AUTH_REQUIRED.label()));
+        assertThat(server.rows()).isZero();
+    }
+
+    @Test
     void whenNotRequiredAnonymousConnectionsWriteAnythingAndTokenOnesTheirPattern() throws Exception {
         server = start(ClientAuth.NONE, AuthSettings.tokens(credentialsFile, false));
         try (var anonymous = tls(); var salle = tls()) {

@@ -185,6 +185,7 @@ public final class Main implements Callable<Integer> {
         cli.setDefaultValueProvider(new EnvironmentDefaults("SERVEUR", main.environment));
         // Added after the environment defaults, which are the server's: SERVEUR_NAME must not name a credential.
         cli.addSubcommand(new CredentialsCommand());
+        cli.addSubcommand(new SetupTlsCommand());
         cli.setParameterExceptionHandler(BadUsage.handler("serveur"));
         return cli;
     }
