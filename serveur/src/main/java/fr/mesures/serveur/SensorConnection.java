@@ -44,6 +44,8 @@ final class SensorConnection extends Connection {
     // What its values may write (null: anything); the value number that decides its authentication when PENDING.
     private Credential permit;
     private long gateIndex;
+    private long authDeadlineNanos;
+    private long discarded;
 
     private static final byte[] NOTHING = new byte[0];
 
@@ -104,6 +106,25 @@ final class SensorConnection extends Connection {
     /** The value whose outcome decides its authentication (meaningful when {@link Auth#PENDING}). */
     long gateIndex() {
         return gateIndex;
+    }
+
+    /** When it must have authenticated by, on a server that requires it. */
+    long authDeadlineNanos() {
+        return authDeadlineNanos;
+    }
+
+    void authDeadlineNanos(long deadline) {
+        authDeadlineNanos = deadline;
+    }
+
+    /** Counts bytes read from a refused connection only to drop them; returns the total. */
+    long discarded(long bytes) {
+        discarded += bytes;
+        return discarded;
+    }
+
+    long discarded() {
+        return discarded;
     }
 
     Credential permit() {

@@ -1,6 +1,7 @@
 package fr.mesures.serveur;
 
 import fr.mesures.protocole.ConnectionReason;
+import fr.mesures.protocole.ReadingDecoder;
 import fr.mesures.protocole.RejectReason;
 import fr.mesures.protocole.Reply;
 import fr.mesures.protocole.SafeText;
@@ -95,8 +96,13 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
      */
     private static final int BATCH_FRAMES = 8192;
     private static final long HEAP = Runtime.getRuntime().maxMemory();
-    /** What a refused connection is read at a time, to be dropped. */
+    /**
+     * What a refused connection is read at a time, to be dropped, and in all: enough for what a client pipelined
+     * behind its token; past it, it is no longer read (a client that floods a refused connection only fills its own
+     * socket until the close).
+     */
     private static final long DISCARD_BYTES = 16 * 1024;
+    private static final long MAX_DISCARD_BYTES = 32L << 20;
     private static final byte[] NOTHING = new byte[0];
     private static final long IDLE_RESUME_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
@@ -334,6 +340,8 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
         if (authConfigured) {
             connection.permit(auth.required() ? Credential.NOBODY : null);
             connection.auth(SensorConnection.Auth.AWAITING);
+            long handshake = connection.tls() ? listenSettings().tls().handshakeTimeout().toNanos() : 0;
+            connection.authDeadlineNanos(System.nanoTime() + handshake + AuthSettings.DEADLINE.toNanos());
         }
     }
 
@@ -373,19 +381,24 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
     @Override
     protected byte[] onRefused() {
         metrics.connectionRefused();
+        // Two limits: the count, and the memory connections cost (a TLS handshake ten times a plaintext connection).
+        String limit = activeConnections() >= listenSettings().maxConnections()
+                ? "its limit of " + listenSettings().maxConnections() + " connections"
+                : "the memory it keeps for connections (" + (MemoryBudget.connectionBytesFor(HEAP) >> 20)
+                        + " MiB; a TLS handshake costs about ten plaintext connections)";
         if (refusals.allow(System.nanoTime())) {
-            log.warn("refused a connection: at the limit of {} connections", listenSettings().maxConnections());
+            log.warn("refused a connection: at {}", limit);
         }
-        return Reply.Error.ofConnection(ConnectionReason.TOO_MANY_CONNECTIONS, "the server is at its limit of "
-                + listenSettings().maxConnections() + " connections; try again later").toJson()
-                .getBytes(StandardCharsets.UTF_8);
+        return Reply.Error.ofConnection(ConnectionReason.TOO_MANY_CONNECTIONS, "the server is at " + limit
+                + "; try again later").toJson().getBytes(StandardCharsets.UTF_8);
     }
 
     @Override
     protected void onInput(SensorConnection connection, byte[] data, int length) {
         metrics.bytesReceived(length);
         if (connection.auth() == SensorConnection.Auth.REFUSED) {
-            return; // read only to be dropped, see refuse()
+            connection.discarded(length); // read only to be dropped, see stopTaking()
+            return;
         }
         scan(connection, data, length);
     }
@@ -425,7 +438,7 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
             return false;
         }
         if (connection.auth() == SensorConnection.Auth.REFUSED) {
-            return true;
+            return connection.discarded() < MAX_DISCARD_BYTES;
         }
         byte[] left = connection.unscanned();
         if (left.length > 0 && budget.inFlightRoom(connection.account()) > 0) {
@@ -456,7 +469,7 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
     @Override
     protected long readLimit(SensorConnection connection) {
         if (connection.auth() == SensorConnection.Auth.REFUSED) {
-            return DISCARD_BYTES;
+            return connection.discarded() < MAX_DISCARD_BYTES ? DISCARD_BYTES : 0;
         }
         if (connection.unscanned().length > 0 || connection.authBlocked()) {
             return 0;
@@ -483,7 +496,14 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
      */
     @Override
     protected boolean expired(SensorConnection connection, long nowNanos) {
-        return super.expired(connection, nowNanos) || valueTimedOut(connection, nowNanos);
+        return super.expired(connection, nowNanos) || valueTimedOut(connection, nowNanos)
+                || authOverdue(connection, nowNanos);
+    }
+
+    private boolean authOverdue(SensorConnection connection, long nowNanos) {
+        return auth.required() && (connection.auth() == SensorConnection.Auth.AWAITING
+                || connection.auth() == SensorConnection.Auth.PENDING)
+                && nowNanos - connection.authDeadlineNanos() > 0;
     }
 
     private boolean valueTimedOut(SensorConnection connection, long nowNanos) {
@@ -495,7 +515,13 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
     @Override
     protected void onIdle(SensorConnection connection) {
         long seconds = settings.listen().idleTimeout().toSeconds();
-        if (valueTimedOut(connection, System.nanoTime())) {
+        if (authOverdue(connection, System.nanoTime())) {
+            connection.auth(SensorConnection.Auth.REFUSED);
+            metrics.authFailed(AuthFailure.MISSING);
+            connection.replies().notice(ConnectionReason.AUTH_REQUIRED, "no authentication within "
+                    + AuthSettings.DEADLINE.toSeconds() + " s: send {\"auth\": \"TOKEN\"} as the first value;"
+                    + " closing the connection");
+        } else if (valueTimedOut(connection, System.nanoTime())) {
             metrics.connectionValueTimedOut();
             connection.replies().notice(ConnectionReason.VALUE_TIMEOUT, "a value started " + seconds
                     + " s ago is not finished (" + connection.scanner().bufferedBytes()
@@ -734,8 +760,8 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
             return;
         }
         if (token.isEmpty()) {
-            refuse(connection, AuthFailure.MALFORMED, "authentication failed: \"auth\" must be the token, a"
-                    + " non-empty string");
+            refuse(connection, AuthFailure.MALFORMED, "authentication failed: \"auth\" must be the token, a string"
+                    + " of 1 to " + ReadingDecoder.MAX_TOKEN_CHARS + " characters");
             return;
         }
         Optional<Credential> credential = credentials.get().forToken(token);
@@ -933,7 +959,11 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
                 // The readings of a connection refused for not authenticating were dropped (decided before this
                 // ack: the decoded batch reached the selector first). An ack says "stored or rejected with an error
                 // line", and the refusal names no value: a client took such an ack for stored.
-                if (batch.permit(frame) != Credential.NOBODY || connection.auth() != SensorConnection.Auth.REFUSED) {
+                // So is the refused token itself: an ack would read as "accepted" to a client that does not wait for
+                // the error line.
+                boolean refusedHere = connection.auth() == SensorConnection.Auth.REFUSED
+                        && (batch.permit(frame) == Credential.NOBODY || index == connection.gateIndex());
+                if (!refusedHere) {
                     connection.replies().handled(index);
                 }
                 budget.release(connection.account(), batch.settled() ? batch.decodedCost(frame)

@@ -135,7 +135,10 @@ class AuthTest {
         try (var client = tls()) {
             long start = System.nanoTime();
             client.send(Reply.authRequest("not-a-token", true) + reading("salle_1", 1));
-            Reply.Error error = client.untilError();
+            Reply first = client.next();
+            assertThat(first).as("no ack for the refused token: it would read as accepted")
+                    .isInstanceOf(Reply.Error.class);
+            Reply.Error error = (Reply.Error) first;
             assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(DELAY);
             assertThat(error.reason()).isEqualTo(ConnectionReason.UNAUTHORIZED.label());
             assertThat(error.message()).isEqualTo("authentication failed: unknown token (wrong, or revoked)");
@@ -143,6 +146,36 @@ class AuthTest {
         }
         assertThat(server.rows()).isZero();
         assertThat(server.metric("serveur_auth_failures_total", "reason", "unknown_token")).isEqualTo(1);
+    }
+
+    @Test
+    void aConnectionThatNeverAuthenticatesIsClosedAfterTheDeadlineWhateverItSends() throws Exception {
+        server = startWithTokens(UnaryOperator.identity());
+        try (var client = server.connect()) {
+            long start = System.nanoTime();
+            // Acks requests keep it from being idle, and leave the decision to the next value: without a deadline
+            // enough such clients would hold every connection the server has.
+            Reply reply = null;
+            client.socket().setSoTimeout(500);
+            while (reply == null) {
+                client.requestAcks();
+                try {
+                    Reply next;
+                    while ((next = client.next()) instanceof Reply.Ack) {
+                        // the acks of its acks requests
+                    }
+                    reply = next;
+                } catch (java.net.SocketTimeoutException e) {
+                    // nothing more yet
+                }
+            }
+            assertThat(reply).isInstanceOf(Reply.Error.class);
+            assertThat(((Reply.Error) reply).reason()).isEqualTo(ConnectionReason.AUTH_REQUIRED.label());
+            assertThat(((Reply.Error) reply).message()).startsWith("no authentication within 10 s");
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isBetween(AuthSettings.DEADLINE,
+                    AuthSettings.DEADLINE.plusSeconds(5));
+        }
+        assertThat(server.metric("serveur_auth_failures_total", "reason", "missing")).isEqualTo(1);
     }
 
     @Test

@@ -16,6 +16,12 @@ import java.time.Duration;
 public record AuthSettings(Path credentials, boolean required, boolean allowPlaintext, Duration failureDelay) {
 
     public static final Duration DEFAULT_FAILURE_DELAY = Duration.ofSeconds(1);
+    /**
+     * Where authentication is required, a connection that has not authenticated this long after it opened (after
+     * its TLS handshake, on the TLS port) is closed: acks requests alone would otherwise hold a connection, and
+     * enough of them every connection, forever.
+     */
+    public static final Duration DEADLINE = Duration.ofSeconds(10);
 
     /** No credentials, nothing required: every connection may write every {@code capteur_id}. */
     public static final AuthSettings NONE = new AuthSettings(null, false, false, DEFAULT_FAILURE_DELAY);
