@@ -104,6 +104,11 @@ public final class Charge implements Callable<Integer> {
             + " reports how long that took and each handshake's time")
     boolean handshakes;
 
+    @Option(names = "--tls-warmup", paramLabel = "N", defaultValue = "0",
+            description = "with --tls-ca: first make N TLS handshakes in memory, in this process, so that its TLS code"
+                    + " is compiled before anything is timed (nothing reaches the server; default ${DEFAULT-VALUE})")
+    int tlsWarmup;
+
     public static void main(String[] args) {
         // The TLS code logs through SLF4J, and this jar carries no logging backend: without this, SLF4J's three
         // lines of warning about it would open every run's output.
@@ -128,7 +133,7 @@ public final class Charge implements Callable<Integer> {
     }
 
     @Override
-    public Integer call() throws InterruptedException {
+    public Integer call() throws InterruptedException, IOException {
         LoadOptions options;
         try {
             if (port == 0) {
@@ -136,6 +141,9 @@ public final class Charge implements Callable<Integer> {
             }
             if (connections > Integer.MAX_VALUE || sensors > Integer.MAX_VALUE) {
                 throw new IllegalArgumentException("too many connections or sensors");
+            }
+            if (tlsWarmup < 0 || (tlsWarmup > 0 && tlsCa == null)) {
+                throw new IllegalArgumentException("--tls-warmup takes a count of handshakes, with --tls-ca");
             }
             TlsTarget tls = tlsCa == null ? null : TlsTarget.trusting(tlsCa, host);
             // Timing handshakes sends no readings, whatever -n says.
@@ -145,6 +153,10 @@ public final class Charge implements Callable<Integer> {
         } catch (IllegalArgumentException | TlsFileException e) {
             System.err.println("charge: " + e.getMessage());
             return 2;
+        }
+        if (tlsWarmup > 0) {
+            System.err.printf(Locale.ROOT, "TLS warm-up: %,d handshakes in memory in %.1f s%n", tlsWarmup,
+                    TlsWarmUp.run(tlsWarmup));
         }
         LoadResult result = new LoadGenerator(options).run();
         System.out.println(result.toHuman());

@@ -79,6 +79,7 @@ public record LoadResult(LoadOptions options, long bytes, double generateSeconds
             g.writeNumberField("sensors", options.workload().sensors());
             g.writeNumberField("rate_per_connection", options.ratePerSecond());
             g.writeNumberField("threads", options.threads());
+            g.writeNumberField("connect_in_flight", options.connectInFlight());
             g.writeNumberField("bytes", bytes);
             g.writeNumberField("generate_s", round(generateSeconds, 3));
             g.writeNumberField("connect_s", round(connectSeconds, 3));
