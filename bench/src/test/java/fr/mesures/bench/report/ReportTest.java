@@ -64,7 +64,7 @@ class ReportTest {
                 Json.object(tlsServer("tls_10k_rate_large", "-Xmx1280m", 300_000, 10_000, 1, 10_000, 10_000,
                         300_000, 0, 30, 300_000, ",\"server_counts\":{\"refused\":0}")),
                 Json.object(tlsServer("tls_handshakes_10k", "-Xmx256m", 0, 10_000, 0, 0, 1_150, 0, 8_850, 0, 0,
-                        ",\"server_counts\":{\"refused\":7000,\"handshake_failures\":{\"timeout\":1850,"
+                        ",\"server_counts\":{\"refused\":7000,\"tls_handshakes\":1100,\"handshake_failures\":{\"timeout\":1900,"
                                 + "\"closed\":0}}")));
     }
 
@@ -121,9 +121,10 @@ class ReportTest {
         assertThat(r.markdown()).contains(
                 "| sqlite over TLS, full speed | 1,000,000 | 100 |", "0.70 × plaintext, same run",
                 "| sqlite over TLS, 1 reading/s per connection (heap -Xmx1280m) | 300,000 | 10,000 |",
-                "| -Xmx256m | 10,000 | 10,000 | 1,150 | 7,000 | 1,850 timeout | 12.50 | 9.75 | 40.0 / 9000.0 / 9500.0"
-                        + " | 15.00 | 20.00 | 300 |",
-                "| sqlite TLS 10,000 handshakes at once | 0.00 | 0.00 | 0.00 | 9.50 |");
+                // 50 handshakes the generator finished were timed out by the server first: the server's count rules.
+                "| -Xmx256m | 10,000 | 10,000 | 1,100 (1,150) | 7,000 | 1,900 timeout | 12.50 | 9.75 | 113 | 40.0 / 9000.0"
+                        + " / 9500.0 | 15.00 | 20.00 | 300 |",
+                "| sqlite TLS 10,000 handshakes, 10,000 at once | 0.00 | 0.00 | 0.00 | 9.50 |");
         assertThat(r.markdown()).doesNotContain("| sqlite over TLS, full speed | 0 |");
     }
 
