@@ -131,10 +131,11 @@ stop_server() {
 # ------------------------------------------------------------------------------------------- the load generator
 # run_charge ARGS...: runs the load generator; its lines for a person go to stderr. Sets CHARGE_OUT (all it printed),
 # CHARGE_JSON (its result line) and CHARGE_STATUS (0 the load went as it should, 1 it ran and something failed,
-# anything else it could not run). Never stops the script: the caller decides.
+# anything else it could not run). Never stops the script: the caller decides. The generator gives up after
+# CHARGE_TIMEOUT (default 5m).
 run_charge() {
     CHARGE_STATUS=0
-    CHARGE_OUT=$(java "${CHARGE_JVM[@]}" -jar "$CHARGE_JAR" --timeout 5m "$@") || CHARGE_STATUS=$?
+    CHARGE_OUT=$(java "${CHARGE_JVM[@]}" -jar "$CHARGE_JAR" --timeout "${CHARGE_TIMEOUT:-5m}" "$@") || CHARGE_STATUS=$?
     [[ -z $CHARGE_OUT ]] || printf '%s\n' "$CHARGE_OUT" | grep -v '^{' | sed 's/^/    /' >&2 || true
     CHARGE_JSON=$(printf '%s\n' "$CHARGE_OUT" | grep '^{' | tail -1 || true)
 }

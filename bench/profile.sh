@@ -52,9 +52,9 @@ if [[ $TLS == 1 ]]; then
     TLS_DIR=$WORK/pki
     java -jar "$CHARGE_JAR" pki -d "$TLS_DIR" >/dev/null || die "could not make the TLS certificates"
     TLS_ARGS=(--tls-ca "$TLS_DIR/ca.pem")
-    # As run.sh warms a TLS server: at most 1,000 connections, 50 handshakes at a time.
+    # As run.sh warms a TLS server (see TLS_WARMUP_C there): at most 100 connections, 50 handshakes at a time.
     WARM_ARGS=(--tls-ca "$TLS_DIR/ca.pem" --connect-in-flight 50)
-    WARM_CONNECTIONS=$((CONNECTIONS < 1000 ? CONNECTIONS : 1000))
+    WARM_CONNECTIONS=$((CONNECTIONS < 100 ? CONNECTIONS : 100))
 fi
 start_server "$WORK" "$SPEC" 0 "$TLS_DIR"
 warm_up "$SERVER_PORT" "$WARM_CONNECTIONS" "${WARM_ARGS[@]}"

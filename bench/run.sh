@@ -49,11 +49,13 @@ if [[ $QUICK == 1 ]]; then SCALE=10; else SCALE=1; fi
 R_1M=$((1000000 / SCALE)); R_200K=$((200000 / SCALE)); R_4M=$((4000000 / SCALE))
 MANY_C=$((10000 / SCALE)); MANY_N=$((MANY_C * 30))   # 30 readings per connection at 1/s: 30 s, 10 s warm-up
 IMPORT_CHUNK=$((100000 / SCALE))
-# A TLS warm-up goes over this many connections at most: what -Xmx128m holds with room to spare (its memory budget
-# takes about 2,100 established TLS connections), and enough to compile the handshake and the TLS read paths. Its
-# handshakes go at most 50 at a time: the warm-up's generator is a cold JVM, and a cold JVM's handshakes are slow
-# enough that 256 at once meet the server's 10 s handshake timeout (seen on this machine when it was busy).
-TLS_WARMUP_C=1000
+# A TLS warm-up goes over this many connections at most. At full speed over 1,000 TLS connections an -Xmx128m server
+# stalls for good (found by this benchmark, 2026-12-03: every connection paused, 30 MB of TLS buffers held against its
+# 8 MiB limit, nothing in flight to free them; 300 connections went through): 100, as the 1,000,000 / 100 runs, is
+# enough to compile the handshake and the TLS read paths. Its handshakes go at most 50 at a time: the warm-up's
+# generator is a cold JVM, and a cold JVM's handshakes are slow enough that 256 at once met the server's 10 s
+# handshake timeout on this machine when it was busy.
+TLS_WARMUP_C=100
 # Handshakes the generator makes in memory before the loads with thousands of TLS connections, so that its own TLS
 # code is compiled before the handshakes are timed (or pile up against the server's timeout).
 TLS_GENERATOR_WARMUP=500
@@ -66,6 +68,8 @@ trap 'die "line $LINENO: $BASH_COMMAND failed"' ERR
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/mesures-bench.XXXXXX")
 cleanup() {
     stop_owned
+    # Also when the run stopped half-way: what was measured until then can still be read (charge.jar report).
+    if [[ -n ${MEASUREMENTS:-} ]]; then cp "$MEASUREMENTS" "$ROOT/bench/target/last-measurements.jsonl" 2>/dev/null || true; fi
     if [[ $KEEP == 1 ]]; then say "kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -337,23 +341,23 @@ server_load sqlite_10k_rate 1 sqlite "$MANY_N" "$MANY_C" "$MANY_C" --rate 1/s --
 # The same over TLS, at the same heap; where the server refused connections (its memory budget holds about 2,100
 # established TLS connections at -Xmx128m), again at TLS_LARGE_HEAP. Connections are opened as in plaintext, 256 at a
 # time: this measures 10,000 connections held, the storm of handshakes comes next.
-LOAD_TLS=1 LOAD_METRICS=1 server_load tls_10k_rate 1 sqlite "$MANY_N" "$MANY_C" "$MANY_C" --rate 1/s --warmup 10s \
+CHARGE_TIMEOUT=15m LOAD_TLS=1 LOAD_METRICS=1 server_load tls_10k_rate 1 sqlite "$MANY_N" "$MANY_C" "$MANY_C" --rate 1/s --warmup 10s \
     --tls-warmup "$TLS_GENERATOR_WARMUP"
 if (($(charge_field held) < MANY_C)); then
-    LOAD_TLS=1 LOAD_METRICS=1 LOAD_HEAP=$TLS_LARGE_HEAP server_load tls_10k_rate_large 1 sqlite "$MANY_N" "$MANY_C" \
+    CHARGE_TIMEOUT=15m LOAD_TLS=1 LOAD_METRICS=1 LOAD_HEAP=$TLS_LARGE_HEAP server_load tls_10k_rate_large 1 sqlite "$MANY_N" "$MANY_C" \
         "$MANY_C" --rate 1/s --warmup 10s --tls-warmup "$TLS_GENERATOR_WARMUP"
 fi
 # 10,000 TLS handshakes at once: every connection opened at once, held until all are settled (a restart of the server
 # with every sensor reconnecting at the same instant). At SERVER_HEAP, and at TLS_LARGE_HEAP if not all were done.
-LOAD_TLS=1 LOAD_METRICS=1 server_load tls_handshakes_10k 1 sqlite 0 "$MANY_C" "$MANY_C" --handshakes \
+CHARGE_TIMEOUT=15m LOAD_TLS=1 LOAD_METRICS=1 server_load tls_handshakes_10k 1 sqlite 0 "$MANY_C" "$MANY_C" --handshakes \
     --connect-in-flight "$MANY_C" --tls-warmup "$TLS_GENERATOR_WARMUP"
 if (($(charge_field connected) < MANY_C)); then
-    LOAD_TLS=1 LOAD_METRICS=1 LOAD_HEAP=$TLS_LARGE_HEAP server_load tls_handshakes_10k_large 1 sqlite 0 "$MANY_C" \
+    CHARGE_TIMEOUT=15m LOAD_TLS=1 LOAD_METRICS=1 LOAD_HEAP=$TLS_LARGE_HEAP server_load tls_handshakes_10k_large 1 sqlite 0 "$MANY_C" \
         "$MANY_C" --handshakes --connect-in-flight "$MANY_C" --tls-warmup "$TLS_GENERATOR_WARMUP"
 fi
 # The same 10,000 handshakes, 256 under way at a time (sensors whose reconnections are spread out): the rate at which
 # this machine makes handshakes. At TLS_LARGE_HEAP, which holds the 10,000 established connections.
-LOAD_TLS=1 LOAD_METRICS=1 LOAD_HEAP=$TLS_LARGE_HEAP server_load tls_handshakes_10k_paced 1 sqlite 0 "$MANY_C" \
+CHARGE_TIMEOUT=15m LOAD_TLS=1 LOAD_METRICS=1 LOAD_HEAP=$TLS_LARGE_HEAP server_load tls_handshakes_10k_paced 1 sqlite 0 "$MANY_C" \
     "$MANY_C" --handshakes --connect-in-flight 256 --tls-warmup "$TLS_GENERATOR_WARMUP"
 
 # ------------------------------------------------------------------------------------------- the tables
@@ -386,5 +390,4 @@ else
     cat "$TABLE" >>"$ROOT/bench/RESULTS.md"
     say "appended to bench/RESULTS.md"
 fi
-cp "$MEASUREMENTS" "$ROOT/bench/target/last-measurements.jsonl" 2>/dev/null || true
 exit "$REPORT_STATUS"
