@@ -82,15 +82,20 @@ thread_ticks() {
 }
 
 # ------------------------------------------------------------------------------------------- the server
-# start_server DIR STORE HTTP_PORT: a fresh server (SERVER_HEAP, SYNC, SERVER_OPTS) on 127.0.0.1 and a free port,
-# logging to DIR/server.log; waits until it says which port it got (30 s at most, and not once it has died). Sets
-# SERVER_PID, SERVER_PORT, and SERVER_HTTP (empty when HTTP_PORT is -1, off).
+# start_server DIR STORE HTTP_PORT [TLS_DIR]: a fresh server (SERVER_HEAP, SYNC, SERVER_OPTS) on 127.0.0.1 and a free
+# port, logging to DIR/server.log; waits until it says which port it got (30 s at most, and not once it has died).
+# With TLS_DIR (a folder `charge.jar pki` wrote) the server listens over TLS alone, its plaintext port off. Sets
+# SERVER_PID, SERVER_PORT (the TLS port with TLS_DIR), and SERVER_HTTP (empty when HTTP_PORT is -1, off).
 start_server() {
-    local dir=$1 store=$2 http=$3 line
+    local dir=$1 store=$2 http=$3 tls_dir=${4:-} line
+    local listen=(--port 0)
+    if [[ -n $tls_dir ]]; then
+        listen=(--port -1 --tls-port 0 --tls-cert "$tls_dir/serveur.crt" --tls-key "$tls_dir/serveur.key")
+    fi
     mkdir -p "$dir"
     : >"$dir/server.log"   # exists before the server's shell opens it, for the loop below
     # shellcheck disable=SC2086
-    java $SERVER_HEAP -jar "$SERVEUR_JAR" --bind 127.0.0.1 --port 0 --http-port "$http" --store "$store" \
+    java $SERVER_HEAP -jar "$SERVEUR_JAR" --bind 127.0.0.1 "${listen[@]}" --http-port "$http" --store "$store" \
         --sqlite-synchronous "$SYNC" $SERVER_OPTS >"$dir/server.log" 2>&1 &
     SERVER_PID=$!
     PIDS+=("$SERVER_PID")
@@ -98,7 +103,11 @@ start_server() {
     for _ in $(seq 300); do
         line=$(grep -m1 'listening on 127\.0\.0\.1:' "$dir/server.log" || true)
         if [[ -n $line ]]; then
-            SERVER_PORT=$(sed 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/' <<<"$line")
+            if [[ -n $tls_dir ]]; then
+                SERVER_PORT=$(sed -n 's/.*, TLS on \([0-9]*\).*/\1/p' <<<"$line")
+            else
+                SERVER_PORT=$(sed 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/' <<<"$line")
+            fi
             SERVER_HTTP=$(sed -n 's/.*(HTTP \([0-9]*\)).*/\1/p' <<<"$line")
             return 0
         fi
@@ -122,10 +131,11 @@ stop_server() {
 # ------------------------------------------------------------------------------------------- the load generator
 # run_charge ARGS...: runs the load generator; its lines for a person go to stderr. Sets CHARGE_OUT (all it printed),
 # CHARGE_JSON (its result line) and CHARGE_STATUS (0 the load went as it should, 1 it ran and something failed,
-# anything else it could not run). Never stops the script: the caller decides.
+# anything else it could not run). Never stops the script: the caller decides. The generator gives up after
+# CHARGE_TIMEOUT (default 5m).
 run_charge() {
     CHARGE_STATUS=0
-    CHARGE_OUT=$(java "${CHARGE_JVM[@]}" -jar "$CHARGE_JAR" --timeout 5m "$@") || CHARGE_STATUS=$?
+    CHARGE_OUT=$(java "${CHARGE_JVM[@]}" -jar "$CHARGE_JAR" --timeout "${CHARGE_TIMEOUT:-5m}" "$@") || CHARGE_STATUS=$?
     [[ -z $CHARGE_OUT ]] || printf '%s\n' "$CHARGE_OUT" | grep -v '^{' | sed 's/^/    /' >&2 || true
     CHARGE_JSON=$(printf '%s\n' "$CHARGE_OUT" | grep '^{' | tail -1 || true)
 }
@@ -133,15 +143,18 @@ run_charge() {
 # charge_field NAME: a top-level number or boolean of CHARGE_JSON (empty when absent).
 charge_field() { sed -n "s/.*\"$1\":\([^,}]*\).*/\1/p" <<<"$CHARGE_JSON"; }
 
-# warm_up PORT CONNECTIONS: WARMUP readings (other keys) over as many connections as the load that follows, so that
-# the JIT has compiled the paths that load takes (many connections with little data each is not the same code as a
-# few with much). Sets WARMED to the readings it had acknowledged, which the store holds besides the load's; stops
-# the script when the warm-up failed, since what follows would not measure a working server.
+# warm_up PORT CONNECTIONS [charge options...]: WARMUP readings (other keys) over as many connections as the load
+# that follows, so that the JIT has compiled the paths that load takes (many connections with little data each is not
+# the same code as a few with much); the options (--tls-ca) say how to connect. Sets WARMED to the readings it had
+# acknowledged, which the store holds besides the load's; stops the script when the warm-up failed, since what
+# follows would not measure a working server.
 warm_up() {
     WARMED=0
     ((WARMUP > 0)) || return 0
-    say "warm-up: $WARMUP readings over $2 connections (server pid $SERVER_PID, port $1)"
-    run_charge -p "$1" -n "$WARMUP" -c "$2" -s 1000 --base-millis "$WARMUP_BASE"
+    local port=$1 connections=$2
+    shift 2
+    say "warm-up: $WARMUP readings over $connections connections${1:+ ($*)} (server pid $SERVER_PID, port $port)"
+    run_charge -p "$port" -n "$WARMUP" -c "$connections" -s 1000 --base-millis "$WARMUP_BASE" "$@"
     [[ $CHARGE_STATUS == 0 && $(charge_field ok) == true ]] || die "the warm-up failed (exit $CHARGE_STATUS)"
     WARMED=$(charge_field acked_readings)
 }

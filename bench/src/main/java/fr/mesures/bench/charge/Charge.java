@@ -3,6 +3,10 @@ package fr.mesures.bench.charge;
 import fr.mesures.bench.report.JfrSummary;
 import fr.mesures.bench.report.Report;
 import fr.mesures.common.cli.DurationConverter;
+import fr.mesures.common.tls.KeyFormat;
+import fr.mesures.common.tls.PrivatePki;
+import fr.mesures.common.tls.TlsFileException;
+import fr.mesures.common.tls.Validity;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -11,6 +15,7 @@ import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -24,7 +29,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "charge", mixinStandardHelpOptions = true, version = "charge 0.1.0", sortOptions = false,
         usageHelpAutoWidth = true,
-        subcommands = {Charge.Rows.class, Report.class, JfrSummary.class},
+        subcommands = {Charge.Rows.class, Charge.Pki.class, Report.class, JfrSummary.class},
         description = {
             "Sends temperature readings to a serveur over C connections and measures readings/s from the first byte"
                     + " to the last ack, and ack latency.",
@@ -89,7 +94,25 @@ public final class Charge implements Callable<Integer> {
             description = "timestamp of the first reading, epoch ms (default ${DEFAULT-VALUE})")
     long baseMillis;
 
+    @Option(names = "--tls-ca", paramLabel = "FILE",
+            description = "every connection over TLS, trusting the authorities of this PEM file alone; the server's"
+                    + " certificate must name --host (see the pki command). Each connection makes a full handshake")
+    Path tlsCa;
+
+    @Option(names = "--handshakes", description = "with --tls-ca: no readings; open every connection (at most"
+            + " --connect-in-flight at once), complete its TLS handshake, hold it until all are settled, then close;"
+            + " reports how long that took and each handshake's time")
+    boolean handshakes;
+
+    @Option(names = "--tls-warmup", paramLabel = "N", defaultValue = "0",
+            description = "with --tls-ca: first make N TLS handshakes in memory, in this process, so that its TLS code"
+                    + " is compiled before anything is timed (nothing reaches the server; default ${DEFAULT-VALUE})")
+    int tlsWarmup;
+
     public static void main(String[] args) {
+        // The TLS code logs through SLF4J, and this jar carries no logging backend: without this, SLF4J's three
+        // lines of warning about it would open every run's output.
+        System.setProperty("slf4j.internal.verbosity", "ERROR");
         System.exit(commandLine().execute(args));
     }
 
@@ -110,7 +133,7 @@ public final class Charge implements Callable<Integer> {
     }
 
     @Override
-    public Integer call() throws InterruptedException {
+    public Integer call() throws InterruptedException, IOException {
         LoadOptions options;
         try {
             if (port == 0) {
@@ -119,12 +142,21 @@ public final class Charge implements Callable<Integer> {
             if (connections > Integer.MAX_VALUE || sensors > Integer.MAX_VALUE) {
                 throw new IllegalArgumentException("too many connections or sensors");
             }
-            options = new LoadOptions(address(host), port, new Workload(readings, (int) connections,
-                    (int) sensors, baseMillis), rate, !noAcks && !sink, sink, threads, connectInFlight, timeout,
-                    warmup, progress);
-        } catch (IllegalArgumentException e) {
+            if (tlsWarmup < 0 || (tlsWarmup > 0 && tlsCa == null)) {
+                throw new IllegalArgumentException("--tls-warmup takes a count of handshakes, with --tls-ca");
+            }
+            TlsTarget tls = tlsCa == null ? null : TlsTarget.trusting(tlsCa, host);
+            // Timing handshakes sends no readings, whatever -n says.
+            Workload workload = new Workload(handshakes ? 0 : readings, (int) connections, (int) sensors, baseMillis);
+            options = new LoadOptions(address(host), port, workload, rate, !noAcks && !sink, sink, threads,
+                    connectInFlight, timeout, warmup, progress, tls, handshakes);
+        } catch (IllegalArgumentException | TlsFileException e) {
             System.err.println("charge: " + e.getMessage());
             return 2;
+        }
+        if (tlsWarmup > 0) {
+            System.err.printf(Locale.ROOT, "TLS warm-up: %,d handshakes in memory in %.1f s%n", tlsWarmup,
+                    TlsWarmUp.run(tlsWarmup));
         }
         LoadResult result = new LoadGenerator(options).run();
         System.out.println(result.toHuman());
@@ -167,6 +199,32 @@ public final class Charge implements Callable<Integer> {
                     : Files.newOutputStream(output), 1 << 20)) {
                 w.writeCsv(out, baseMillis);
             }
+            return 0;
+        }
+    }
+
+    /** The benchmark's certificates, so that bench/run.sh needs no openssl. */
+    @Command(name = "pki", mixinStandardHelpOptions = true,
+            description = {"Writes a private authority and a server certificate it signed, as PEM files in a folder:"
+                    + " ca.pem (for --tls-ca), serveur.crt and serveur.key (for the serveur's --tls-cert and"
+                    + " --tls-key).", "The server key is EC P-256, as a sensor deployment's would be."})
+    static final class Pki implements Callable<Integer> {
+        @Option(names = {"-d", "--dir"}, required = true, description = "the folder (made if missing)")
+        Path dir;
+
+        @Option(names = "--name", defaultValue = "localhost,127.0.0.1", split = ",",
+                description = "the server's host names and IP addresses (default ${DEFAULT-VALUE})")
+        List<String> names;
+
+        @Option(names = "--valid-for", defaultValue = "1d", converter = DurationConverter.class,
+                description = "how long the certificates are valid (default ${DEFAULT-VALUE})")
+        Duration validFor;
+
+        @Override
+        public Integer call() throws IOException {
+            Files.createDirectories(dir);
+            PrivatePki pki = PrivatePki.create(dir, names, Validity.fromNow(validFor), KeyFormat.PKCS8);
+            System.out.println(pki.authority() + " " + pki.certificate() + " " + pki.key());
             return 0;
         }
     }

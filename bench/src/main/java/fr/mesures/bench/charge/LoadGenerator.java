@@ -6,6 +6,7 @@ import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
+import java.nio.channels.ByteChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
@@ -14,7 +15,12 @@ import java.util.List;
 import java.util.PriorityQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLException;
 import org.HdrHistogram.Histogram;
+import tlschannel.ClientTlsChannel;
+import tlschannel.NeedsReadException;
+import tlschannel.NeedsWriteException;
+import tlschannel.TlsChannel;
 
 /**
  * The load generator's engine: C connections driven by a few selector threads (never a thread per connection, so
@@ -25,6 +31,15 @@ import org.HdrHistogram.Histogram;
  * at most {@code connectInFlight} attempts at once); then all threads start sending at the same instant, the
  * <em>first byte</em>; the run ends at the <em>last ack</em> (or, fire-and-forget, the last end of stream after
  * the server's final ack). Throughput is readings / (last ack - first byte).
+ *
+ * <p><b>TLS.</b> With {@link LoadOptions#tls()} every connection runs over a {@code tls-channel}
+ * {@link ClientTlsChannel} on the same selector loop, as the sensor's do. Its handshake belongs to the connect
+ * phase (a connection is ready once it is done, and {@code connectInFlight} bounds handshakes under way too), so
+ * the first byte finds every session established and the throughput and ack latencies mean what they mean in
+ * plaintext: a reading's latency runs from when its bytes were handed to the channel, encrypted, to its ack. Each
+ * handshake is timed from the TCP connection being up to the handshake being done (and, as the set-up, from the
+ * connect call), on this loop, so a handshake waiting for this process's CPU counts as well. With
+ * {@link LoadOptions#handshakesOnly()} the connect phase is the whole run.
  */
 public final class LoadGenerator {
 
@@ -81,18 +96,26 @@ public final class LoadGenerator {
 
         Histogram latencies = new Histogram(HIGHEST_MICROS, 3);
         Histogram lag = new Histogram(HIGHEST_MICROS, 3);
+        Histogram handshakes = new Histogram(HIGHEST_MICROS, 3);
+        Histogram setups = new Histogram(HIGHEST_MICROS, 3);
         Errors errors = new Errors();
         long end = start;
         long lastByte = start;
+        long lastReady = connectStart;
         long ackedReadings = 0;
+        int tcpConnected = 0;
         int connectedCount = 0;
         int heldToEnd = 0;
         for (Driver d : drivers) {
             latencies.add(d.latencies);
             lag.add(d.lag);
+            handshakes.add(d.handshakes);
+            setups.add(d.setups);
             errors.add(d.errors);
             end = Math.max(end, d.lastDone);
             lastByte = Math.max(lastByte, d.lastByte);
+            lastReady = Math.max(lastReady, d.lastReady);
+            tcpConnected += d.tcpConnected;
             for (Flow f : d.flows) {
                 ackedReadings += Math.max(0, f.log.acked() - (f.payload.firstReading() - 1));
                 connectedCount += f.connected ? 1 : 0;
@@ -101,7 +124,8 @@ public final class LoadGenerator {
         }
         return new LoadResult(options, bytes, generateSeconds, (start - connectStart) / 1e9, (end - start) / 1e9,
                 (lastByte - start) / 1e9, connectedCount, heldToEnd, ackedReadings, latencies, lag, errors,
-                (cpuAfter - cpuBefore) / 1e9);
+                (cpuAfter - cpuBefore) / 1e9, new LoadResult.Handshakes(tcpConnected, handshakes, setups,
+                        (lastReady - connectStart) / 1e9));
     }
 
     /** One connection. */
@@ -112,8 +136,20 @@ public final class LoadGenerator {
         final ReplyReader replies = new ReplyReader();
         final long phaseNanos;
         SocketChannel channel;
+        /** What readings go through: the socket, or the TLS channel over it. */
+        ByteChannel io;
+        /** Null for plaintext. */
+        TlsChannel tls;
         SelectionKey key;
+        boolean tcpUp;
+        long connectStartNanos;
+        long tcpUpNanos;
+        /** Ready for readings: TCP connected and, over TLS, the handshake done. */
         boolean connected;
+        /** TLS: encrypted bytes the socket did not take wait in the channel; they go before anything else. */
+        boolean tlsWritePending;
+        /** TLS: a write needs the server's next bytes first; it is tried again after the next read. */
+        boolean writeWaitsForRead;
         int sentValues;
         int releasedValues;
         boolean done;
@@ -145,6 +181,10 @@ public final class LoadGenerator {
         final List<Flow> flows = new ArrayList<>();
         final Histogram latencies = new Histogram(HIGHEST_MICROS, 3);
         final Histogram lag = new Histogram(HIGHEST_MICROS, 3);
+        /** TLS: TCP up to handshake done, microseconds. */
+        final Histogram handshakes = new Histogram(HIGHEST_MICROS, 3);
+        /** TLS: connect call to handshake done, microseconds. */
+        final Histogram setups = new Histogram(HIGHEST_MICROS, 3);
         final Errors errors = new Errors();
         final ByteBuffer readBuffer = ByteBuffer.allocate(READ_BUFFER);
         final PriorityQueue<Flow> schedule = new PriorityQueue<>((a, b) -> Long.compare(a.dueNext, b.dueNext));
@@ -155,6 +195,8 @@ public final class LoadGenerator {
         long measureFrom;
         long lastDone;
         long lastByte;
+        long lastReady;
+        int tcpConnected;
         int remaining;
         Selector selector;
         Flow current;
@@ -172,7 +214,9 @@ public final class LoadGenerator {
                 countedDown = true;
                 connected.countDown();
                 go.await();
-                send();
+                if (!options.handshakesOnly()) {
+                    send();
+                }
             } catch (IOException e) {
                 abandon("selector", e.toString());
             } catch (InterruptedException e) {
@@ -212,20 +256,24 @@ public final class LoadGenerator {
             while (settled < flows.size()) {
                 while (next < flows.size() && inFlight < options.connectInFlight()) {
                     Flow f = flows.get(next++);
+                    f.connectStartNanos = System.nanoTime();
+                    boolean done;
                     try {
                         f.channel = SocketChannel.open();
+                        f.io = f.channel;
                         f.channel.configureBlocking(false);
                         f.channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-                        if (f.channel.connect(address)) {
-                            connectedNow(f);
-                            settled++;
-                        } else {
-                            f.key = f.channel.register(selector, SelectionKey.OP_CONNECT, f);
-                            inFlight++;
-                        }
+                        boolean connectedAtOnce = f.channel.connect(address);
+                        f.key = f.channel.register(selector, connectedAtOnce ? 0 : SelectionKey.OP_CONNECT, f);
+                        done = connectedAtOnce && advance(f);
                     } catch (IOException e) {
                         connectFailed(f, e);
+                        done = true;
+                    }
+                    if (done) {
                         settled++;
+                    } else {
+                        inFlight++;
                     }
                 }
                 if (System.nanoTime() - deadline > 0) {
@@ -234,15 +282,7 @@ public final class LoadGenerator {
                 }
                 selector.select(100);
                 for (SelectionKey key : selector.selectedKeys()) {
-                    Flow f = (Flow) key.attachment();
-                    try {
-                        if (f.channel.finishConnect()) {
-                            connectedNow(f);
-                            inFlight--;
-                            settled++;
-                        }
-                    } catch (IOException e) {
-                        connectFailed(f, e);
+                    if (advance((Flow) key.attachment())) {
                         inFlight--;
                         settled++;
                     }
@@ -251,17 +291,58 @@ public final class LoadGenerator {
             }
         }
 
-        private void connectedNow(Flow f) throws IOException {
-            f.connected = true;
-            if (f.key == null) {
-                f.key = f.channel.register(selector, 0, f);
-            } else {
-                f.key.interestOps(0);
+        /**
+         * Takes a connection as far as it can go now: its TCP connection, then over TLS its handshake. True once it
+         * is settled: ready for readings, or failed.
+         */
+        private boolean advance(Flow f) {
+            try {
+                if (!f.tcpUp) {
+                    if (!f.channel.finishConnect()) {
+                        return false;
+                    }
+                    f.tcpUp = true;
+                    f.tcpUpNanos = System.nanoTime();
+                    tcpConnected++;
+                    if (!options.tlsOn()) {
+                        markReady(f, f.tcpUpNanos);
+                        return true;
+                    }
+                    f.tls = ClientTlsChannel.newBuilder(f.channel, options.tls().newEngine(f.index)).build();
+                    f.io = f.tls;
+                }
+                f.tls.handshake();
+            } catch (NeedsReadException e) {
+                f.key.interestOps(SelectionKey.OP_READ);
+                return false;
+            } catch (NeedsWriteException e) {
+                f.key.interestOps(SelectionKey.OP_WRITE);
+                return false;
+            } catch (IOException e) {
+                connectFailed(f, e);
+                return true;
             }
+            long now = System.nanoTime();
+            handshakes.recordValue(Math.min(HIGHEST_MICROS, (now - f.tcpUpNanos) / 1000));
+            setups.recordValue(Math.min(HIGHEST_MICROS, (now - f.connectStartNanos) / 1000));
+            markReady(f, now);
+            return true;
         }
 
+        private void markReady(Flow f, long now) {
+            f.connected = true;
+            lastReady = Math.max(lastReady, now);
+            f.key.interestOps(0);
+        }
+
+        /**
+         * A connection that could not be made. Over TLS, once TCP is up: {@code tls_closed} when the server closed
+         * or reset it during the handshake (what it does to a connection over its limit, and to a handshake past
+         * its timeout), {@code tls_failed} when TLS itself failed (an alert: the certificate, the protocol).
+         */
         private void connectFailed(Flow f, IOException e) {
-            errors.count("connect", "connection " + f.index + ": " + e.getMessage());
+            String kind = !f.tcpUp ? "connect" : e instanceof SSLException ? "tls_failed" : "tls_closed";
+            errors.count(kind, "connection " + f.index + ": " + describe(e));
             f.done = true;
             f.failed = true;
             closeQuietly(f);
@@ -275,7 +356,13 @@ public final class LoadGenerator {
         private void connectTimeout() {
             for (Flow f : flows) {
                 if (!f.connected && !f.done) {
-                    errors.count("connect_timeout", "connection " + f.index + ": not connected within the timeout");
+                    if (f.tcpUp) {
+                        errors.count("handshake_timeout", "connection " + f.index
+                                + ": TLS handshake not done within the timeout");
+                    } else {
+                        errors.count("connect_timeout", "connection " + f.index
+                                + ": not connected within the timeout");
+                    }
                     f.done = true;
                     f.failed = true;
                     closeQuietly(f);
@@ -361,8 +448,22 @@ public final class LoadGenerator {
                 return;
             }
             write(f);
-            if (!f.done && f.sentValues < f.releasedValues) {
-                f.key.interestOps(f.key.interestOps() | SelectionKey.OP_WRITE);
+            wantWrite(f);
+        }
+
+        /**
+         * Asks for OP_WRITE while the connection has released bytes its channel has not taken, or (TLS) encrypted
+         * bytes its channel holds; not while a TLS write waits for the server's bytes, which a writable socket would
+         * report again and again.
+         */
+        private void wantWrite(Flow f) {
+            if (f.done || !f.key.isValid()) {
+                return;
+            }
+            boolean want = !f.writeWaitsForRead && (f.sentValues < f.releasedValues || f.tlsWritePending);
+            int ops = want ? f.key.interestOps() | SelectionKey.OP_WRITE : f.key.interestOps() & ~SelectionKey.OP_WRITE;
+            if (ops != f.key.interestOps()) {
+                f.key.interestOps(ops);
             }
         }
 
@@ -373,9 +474,7 @@ public final class LoadGenerator {
             }
             if (key.isWritable()) {
                 write(f);
-                if (!f.done && f.sentValues >= f.releasedValues && key.isValid()) {
-                    key.interestOps(key.interestOps() & ~SelectionKey.OP_WRITE);
-                }
+                wantWrite(f);
             }
             if (!f.done && key.isValid() && key.isReadable()) {
                 read(f);
@@ -386,13 +485,20 @@ public final class LoadGenerator {
             ByteBuffer bytes = f.payload.bytes();
             int[] ends = f.payload.ends();
             bytes.limit(f.releasedValues == 0 ? 0 : ends[f.releasedValues - 1]);
-            if (!bytes.hasRemaining()) {
+            if (!bytes.hasRemaining() && !f.tlsWritePending) {
                 return;
             }
+            f.tlsWritePending = false;
             try {
-                f.channel.write(bytes);
+                // With nothing new, a TLS channel still writes what it holds.
+                f.io.write(bytes);
+            } catch (NeedsWriteException e) {
+                // TLS: the socket is full; what the channel took is encrypted and waits inside it.
+                f.tlsWritePending = true;
+            } catch (NeedsReadException e) {
+                f.writeWaitsForRead = true;
             } catch (IOException e) {
-                fail(f, "write", "connection " + f.index + ": " + e.getMessage());
+                fail(f, "write", "connection " + f.index + ": " + describe(e));
                 return;
             }
             long now = System.nanoTime();
@@ -411,6 +517,7 @@ public final class LoadGenerator {
                 lastByte = Math.max(lastByte, now);
                 if (!options.acks()) {
                     try {
+                        // Never over TLS (LoadOptions refuses fire-and-forget there).
                         f.channel.shutdownOutput();
                     } catch (IOException e) {
                         fail(f, "write", "connection " + f.index + ": half-close failed: " + e.getMessage());
@@ -422,23 +529,42 @@ public final class LoadGenerator {
         }
 
         private void read(Flow f) {
-            readBuffer.clear();
-            int n;
-            try {
-                n = f.channel.read(readBuffer);
-            } catch (IOException e) {
-                fail(f, "read", "connection " + f.index + ": " + e.getMessage());
-                return;
-            }
-            long now = System.nanoTime();
-            if (n > 0) {
-                current = f;
-                readNanos = now;
-                f.replies.feed(readBuffer.array(), 0, n, this);
-                current = null;
-                checkDone(f, now);
-            } else if (n < 0) {
-                endOfStream(f, now);
+            do {
+                readBuffer.clear();
+                int n;
+                try {
+                    n = f.io.read(readBuffer);
+                } catch (NeedsReadException e) {
+                    break;
+                } catch (NeedsWriteException e) {
+                    // TLS: the channel has bytes of its own to send first; the next write sends them.
+                    f.tlsWritePending = true;
+                    wantWrite(f);
+                    break;
+                } catch (IOException e) {
+                    fail(f, "read", "connection " + f.index + ": " + describe(e));
+                    return;
+                }
+                long now = System.nanoTime();
+                if (n > 0) {
+                    current = f;
+                    readNanos = now;
+                    f.replies.feed(readBuffer.array(), 0, n, this);
+                    current = null;
+                    checkDone(f, now);
+                } else if (n < 0) {
+                    endOfStream(f, now);
+                    return;
+                } else {
+                    break;
+                }
+                // A TLS read hands over one record, and records already taken from the socket would wait for a
+                // readiness event that never comes: read on until the channel needs the socket again.
+            } while (f.tls != null && !f.done);
+            if (f.writeWaitsForRead && !f.done) {
+                f.writeWaitsForRead = false;
+                write(f);
+                wantWrite(f);
             }
         }
 
@@ -553,13 +679,19 @@ public final class LoadGenerator {
     }
 
     private static void closeQuietly(Flow f) {
-        if (f.channel == null) {
+        if (f.io == null) {
             return;
         }
         try {
-            f.channel.close();
+            // A TLS channel tries its close_notify first, without waiting, then closes the socket.
+            f.io.close();
         } catch (IOException e) {
             // closing: nothing left to do
         }
+    }
+
+    /** An exception in a line: its message, or its class when it has none (a closed channel has none). */
+    private static String describe(IOException e) {
+        return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
     }
 }

@@ -20,9 +20,20 @@ import java.time.Duration;
  * @param warmup          at a fixed rate: readings due in this first part of the run are sent and acked but their
  *                        latency is not recorded (the server's and the generator's JIT, the first commits)
  * @param progress        one line a second per thread on standard error while sending (--progress)
+ * @param tls             every connection over TLS to this target; null for plaintext
+ * @param handshakesOnly  TLS only: open every connection, complete its handshake, hold it until all are settled,
+ *                        then close them; no readings. The connect phase is then the measurement.
  */
 public record LoadOptions(String host, int port, Workload workload, double ratePerSecond, boolean acks,
-        boolean sink, int threads, int connectInFlight, Duration timeout, Duration warmup, boolean progress) {
+        boolean sink, int threads, int connectInFlight, Duration timeout, Duration warmup, boolean progress,
+        TlsTarget tls, boolean handshakesOnly) {
+
+    /** A plaintext load. */
+    public LoadOptions(String host, int port, Workload workload, double ratePerSecond, boolean acks, boolean sink,
+            int threads, int connectInFlight, Duration timeout, Duration warmup, boolean progress) {
+        this(host, port, workload, ratePerSecond, acks, sink, threads, connectInFlight, timeout, warmup, progress,
+                null, false);
+    }
 
     public LoadOptions {
         if (port < 1 || port > 65535) {
@@ -44,10 +55,25 @@ public record LoadOptions(String host, int port, Workload workload, double rateP
         if (connectInFlight < 1) {
             throw new IllegalArgumentException("connect-in-flight must be at least 1");
         }
+        if (tls != null && sink) {
+            throw new IllegalArgumentException("a sink is raw TCP: it cannot take TLS");
+        }
+        if (tls != null && !acks) {
+            // Its end is a half-close, and over TLS that is a close_notify, after which tls-channel reads nothing:
+            // the server's final ack could not be read.
+            throw new IllegalArgumentException("fire-and-forget does not work over TLS: use acks");
+        }
+        if (handshakesOnly && tls == null) {
+            throw new IllegalArgumentException("timing handshakes needs TLS (--tls-ca)");
+        }
         if (workload.largestPayloadBytes(acks) > Workload.MAX_PAYLOAD_BYTES) {
             throw new IllegalArgumentException("too many readings per connection: one connection's bytes must fit"
                     + " in 2 GiB (" + workload.largestPayloadBytes(acks) + " bytes); use more connections");
         }
+    }
+
+    public boolean tlsOn() {
+        return tls != null;
     }
 
     public boolean fixedRate() {

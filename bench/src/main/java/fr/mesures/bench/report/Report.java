@@ -29,6 +29,10 @@ import picocli.CommandLine.Parameters;
  *   <li>{@code raw}: the same bytes sent to socat: {@code target} ({@code file} or {@code null}), {@code charge},
  *       {@code file_bytes}.</li>
  * </ul>
+ * A {@code server} line over TLS has {@code "tls": true} in its {@code charge} line, and may have
+ * {@code server_counts} (the server's own counts of TLS connections accepted, handshakes done, connections refused
+ * and handshakes failed by reason, from its /metrics); one whose {@code charge.mode} is {@code handshakes} sent no
+ * readings and timed handshakes alone: it has its own table.
  * What a load was (readings, connections, sensors, rate) is read from its {@code charge} line only: a copy
  * beside it could say something else.
  */
@@ -45,6 +49,8 @@ public final class Report implements Callable<Integer> {
     static final double P99_MS = 50;
     static final double RSS_MB = 300;
     static final double LINEAR_FACTOR = 4.5;
+    /** TLS readings/s at 1,000,000 over 100 connections, at least this much of the plaintext figure of the run. */
+    static final double TLS_VS_PLAINTEXT = 0.6;
 
     @Parameters(index = "0", paramLabel = "MEASUREMENTS", description = "the JSON-lines file run.sh wrote")
     Path measurements;
@@ -97,6 +103,8 @@ public final class Report implements Callable<Integer> {
         Map<String, Object> file200k = named(lines, "file_200k_1000");
         Map<String, Object> many = named(lines, "sqlite_10k_rate");
         Map<String, Object> import1M = named(lines, "import_1m");
+        Map<String, Object> tls1M = named(lines, "tls_sqlite_1m_100");
+        String referenceHeap = sqlite1M == null ? null : Json.string(sqlite1M, "heap");
         // A limit is a yardstick only if every repetition of it did all its work: which ones cannot be trusted.
         Map<String, String> invalid = new LinkedHashMap<>();
         for (Map.Entry<String, List<Map<String, Object>>> g : byName.entrySet()) {
@@ -111,17 +119,24 @@ public final class Report implements Callable<Integer> {
                 + " | server CPU (s) | CPU per reading (µs) | peak RSS (MB) | stored | vs limit |\n");
         md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
         for (Map<String, Object> l : lines) {
-            if (!"server".equals(l.get("kind"))) {
+            if (!"server".equals(l.get("kind")) || handshakesOnly(l)) {
                 continue;
             }
             double readings = readings(l);
             double rate = ratePerConnection(l);
             String store = Json.string(l, "store");
-            String name = store + (rate > 0 ? ", " + fmt(rate, 0) + " reading/s per connection" : ", full speed")
-                    + ("fire-and-forget".equals(stringAt(l, "charge", "mode")) ? ", fire-and-forget" : "");
+            String name = store + (tls(l) ? " over TLS" : "")
+                    + (rate > 0 ? ", " + fmt(rate, 0) + " reading/s per connection" : ", full speed")
+                    + ("fire-and-forget".equals(stringAt(l, "charge", "mode")) ? ", fire-and-forget" : "")
+                    + heapNote(l, referenceHeap);
             String vsLimit = "";
             double perS = Json.number(l, "charge.readings_per_s");
-            if (rate <= 0 && "sqlite".equals(store)) {
+            if (tls(l)) {
+                Map<String, Object> plain = l == tls1M ? sqlite1M : null;
+                if (plain != null) {
+                    vsLimit = fmt(perS / perS(plain), 2) + " × plaintext, same run";
+                }
+            } else if (rate <= 0 && "sqlite".equals(store)) {
                 Map<String, Object> imp = l == sqlite4M ? named(lines, "import_4m") : import1M;
                 if (imp != null) {
                     vsLimit = fmt(perS / importRate(imp), 2) + " × sqlite3 .import of "
@@ -229,7 +244,7 @@ public final class Report implements Callable<Integer> {
                     count(held) + " held, " + count(errors) + " errors, " + (allAcked ? "all" : "NOT all")
                             + " acked", "all " + count(c), held == c && errors == 0 && allAcked));
             double p99 = Json.number(many, "charge.latency_ms.p99");
-            targets.add(new Target(count(c) + " connections: p99 ack latency", fmt(p99, 1) + " ms",
+            targets.add(new Target(count(c) + " connections: p99 ack latency", fmt(p99, 1) + " ms" + sendLag(many),
                     "< " + fmt(P99_MS, 0) + " ms", p99 < P99_MS));
         } else {
             targets.add(missing("10,000 connections at 1 reading/s"));
@@ -254,13 +269,18 @@ public final class Report implements Callable<Integer> {
         boolean allStored = true;
         StringBuilder notStored = new StringBuilder();
         for (Map<String, Object> l : all) {
-            if ("server".equals(l.get("kind")) && Json.number(l, "stored") != readings(l)) {
+            // Where connections were refused, their readings were never sent: what was acknowledged must be there.
+            double expected = Json.number(l, "charge.held") < connections(l) ? Json.number(l, "charge.acked_readings")
+                    : readings(l);
+            if ("server".equals(l.get("kind")) && Json.number(l, "stored") != expected) {
                 allStored = false;
                 notStored.append(' ').append(Json.string(l, "store")).append(' ').append(count(readings(l)));
             }
         }
-        targets.add(new Target("Every reading of every measurement stored (counted in the store)",
-                allStored ? "all" : "missing in" + notStored, "all", allStored));
+        targets.add(new Target("Every reading of every measurement stored (counted in the store; with connections"
+                + " refused, every reading acknowledged)", allStored ? "all" : "missing in" + notStored, "all",
+                allStored));
+        tlsTargets(targets, lines, sqlite1M, tls1M, referenceHeap);
 
         md.append("\nTargets (issue 5):\n\n| target | measured | bar | result |\n|---|---|---|---|\n");
         for (Target t : targets) {
@@ -268,10 +288,13 @@ public final class Report implements Callable<Integer> {
                     .append(" | ").append(t.pass ? "PASS" : "**FAIL**").append(" |\n");
         }
 
-        md.append("\nServer CPU by thread during each load (s; \"exited\": threads that ended during the load, whose"
+        handshakeTable(md, lines);
+
+        md.append("\nServer CPU by thread during each load (s; \"TLS\": the serveur-tls threads, which do the"
+                + " handshakes' key exchange and signature; \"exited\": threads that ended during the load, whose"
                 + " CPU the process counts but no live thread shows):\n\n");
-        md.append("| run | selector | workers | writer | GC | JIT | other | exited | total |\n"
-                + "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        md.append("| run | selector | workers | writer | TLS | GC | JIT | other | exited | total |\n"
+                + "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (Map<String, Object> l : lines) {
             if (!"server".equals(l.get("kind")) || !(l.get("threads_cpu_s") instanceof List)) {
                 continue;
@@ -280,8 +303,15 @@ public final class Report implements Callable<Integer> {
             List<Map<String, Object>> threads = (List<Map<String, Object>>) l.get("threads_cpu_s");
             Map<String, Double> groups = groupThreads(threads);
             double cpu = Json.number(l, "server_cpu_s");
-            md.append("| ").append(Json.string(l, "store")).append(' ').append(count(readings(l)))
-                    .append(" / ").append(count(connections(l)));
+            md.append("| ").append(Json.string(l, "store")).append(tls(l) ? " TLS " : " ");
+            if (handshakesOnly(l)) {
+                md.append(count(connections(l))).append(" handshakes, ")
+                        .append(count(Math.min(connections(l), Json.number(l, "charge.connect_in_flight"))))
+                        .append(" at once");
+            } else {
+                md.append(count(readings(l))).append(" / ").append(count(connections(l)));
+            }
+            md.append(heapNote(l, referenceHeap));
             double attributed = 0;
             for (double v : groups.values()) {
                 md.append(" | ").append(fmt(v, 2));
@@ -294,11 +324,12 @@ public final class Report implements Callable<Integer> {
 
     /**
      * The CPU of each thread (one entry per thread id: {@code tid}, {@code name} as /proc shows it, 15 characters at
-     * most, so several threads may share one, and {@code cpu_s}) into selector, workers, writer, GC, JIT, other.
+     * most, so several threads may share one, and {@code cpu_s}) into selector, workers, writer, TLS, GC, JIT,
+     * other.
      */
     static Map<String, Double> groupThreads(List<Map<String, Object>> threads) {
         Map<String, Double> groups = new LinkedHashMap<>();
-        for (String g : List.of("selector", "workers", "writer", "GC", "JIT", "other")) {
+        for (String g : List.of("selector", "workers", "writer", "TLS", "GC", "JIT", "other")) {
             groups.put(g, 0.0);
         }
         for (Map<String, Object> thread : threads) {
@@ -311,6 +342,8 @@ public final class Report implements Callable<Integer> {
                 g = "workers";
             } else if (n.startsWith("serveur-writer")) {
                 g = "writer";
+            } else if (n.startsWith("serveur-tls")) {
+                g = "TLS";
             } else if (n.startsWith("GC ") || n.startsWith("G1 ") || n.startsWith("VM Thread")
                     || n.startsWith("Parallel") || n.startsWith("ZGC")) {
                 g = "GC";
@@ -322,6 +355,122 @@ public final class Report implements Callable<Integer> {
             groups.merge(g, v, Double::sum);
         }
         return groups;
+    }
+
+    /**
+     * The TLS targets: the TLS rate against the plaintext one of the same run, and the 10,000 TLS connections at 1
+     * reading/s, at the run's heap and (if measured, after refusals there) at a larger one.
+     */
+    private static void tlsTargets(List<Target> targets, List<Map<String, Object>> lines, Map<String, Object> plain,
+            Map<String, Object> tls, String referenceHeap) {
+        String what = "TLS, SQLite 1,000,000 / 100, acked after commit, vs plaintext of the same run";
+        if (plain != null && tls != null) {
+            double ratio = perS(tls) / perS(plain);
+            targets.add(new Target(what, count(perS(tls)) + "/s = " + fmt(ratio, 2) + " × " + count(perS(plain))
+                    + "/s", "≥ " + TLS_VS_PLAINTEXT + " ×", ratio >= TLS_VS_PLAINTEXT));
+        } else {
+            targets.add(missing(what));
+        }
+        boolean any = false;
+        for (String name : List.of("tls_10k_rate", "tls_10k_rate_large")) {
+            Map<String, Object> many = named(lines, name);
+            if (many == null) {
+                continue;
+            }
+            any = true;
+            int c = (int) connections(many);
+            String heap = " (heap " + Json.string(many, "heap") + ")";
+            double held = Json.number(many, "charge.held");
+            double errors = Json.number(many, "charge.errors");
+            boolean allAcked = Json.number(many, "charge.acked_readings") == readings(many);
+            String refused = Json.value(many, "server_counts.refused") == null ? ""
+                    : ", " + count(Json.number(many, "server_counts.refused")) + " refused by the server";
+            targets.add(new Target(count(c) + " TLS connections at " + fmt(ratePerConnection(many), 0)
+                    + " reading/s each: all held" + heap,
+                    count(held) + " held" + refused + ", " + count(errors) + " errors, "
+                            + (allAcked ? "all" : "NOT all") + " acked", "all " + count(c),
+                    held == c && errors == 0 && allAcked));
+            double p99 = Json.number(many, "charge.latency_ms.p99");
+            targets.add(new Target(count(c) + " TLS connections: p99 ack latency" + heap, fmt(p99, 1) + " ms"
+                    + (held < c ? " over the " + count(held) + " held" : "") + sendLag(many),
+                    "< " + fmt(P99_MS, 0) + " ms", p99 < P99_MS));
+        }
+        if (!any) {
+            targets.add(missing("10,000 TLS connections at 1 reading/s"));
+        }
+    }
+
+    /** The handshake storms: how many handshakes were done, refused or failed, and how long they took. */
+    private static void handshakeTable(StringBuilder md, List<Map<String, Object>> lines) {
+        List<Map<String, Object>> storms = lines.stream()
+                .filter(l -> "server".equals(l.get("kind")) && handshakesOnly(l)).toList();
+        if (storms.isEmpty()) {
+            return;
+        }
+        md.append("\nTLS handshakes (each a full handshake; every connection held until all are settled; \"at once\":"
+                + " connections opened and handshaking at a time, at most; done: by the server's count, and in brackets"
+                + " the generator's where it differs (a handshake the generator finished but the server timed out"
+                + " first); handshakes/s: done / last handshake done; times from the load generator, on the same cores"
+                + " as the server; handshake: TCP up to handshake done):\n\n");
+        md.append("| heap | connections | at once | handshakes done | refused by the server | failed (server's reason)"
+                + " | all settled (s) | last handshake done (s) | handshakes/s | handshake p50 / p99 / max (ms)"
+                + " | server CPU (s) | generator CPU (s) | peak RSS (MB) |\n");
+        md.append("|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (Map<String, Object> l : storms) {
+            StringBuilder failed = new StringBuilder();
+            if (Json.value(l, "server_counts.handshake_failures") instanceof Map<?, ?> reasons) {
+                for (Map.Entry<?, ?> e : reasons.entrySet()) {
+                    if (e.getValue() instanceof Number n && n.doubleValue() > 0) {
+                        failed.append(failed.length() == 0 ? "" : ", ").append(count(n.doubleValue())).append(' ')
+                                .append(e.getKey());
+                    }
+                }
+            }
+            double refused = Json.number(l, "server_counts.refused");
+            double byGenerator = Json.number(l, "charge.connected");
+            double byServer = Json.number(l, "server_counts.tls_handshakes");
+            double done = Double.isNaN(byServer) ? byGenerator : byServer;
+            double lastDone = Json.number(l, "charge.last_ready_s");
+            md.append("| ").append(Json.string(l, "heap"))
+                    .append(" | ").append(count(connections(l)))
+                    .append(" | ").append(count(Math.min(connections(l), Json.number(l, "charge.connect_in_flight"))))
+                    .append(" | ").append(count(done)).append(done == byGenerator ? "" : " (" + count(byGenerator) + ")")
+                    .append(" | ").append(Double.isNaN(refused) ? "?" : count(refused))
+                    .append(" | ").append(failed.length() == 0 ? "none" : failed)
+                    .append(" | ").append(fmt(Json.number(l, "charge.connect_s"), 2))
+                    .append(" | ").append(fmt(lastDone, 2))
+                    .append(" | ").append(lastDone > 0 ? count(done / lastDone) : "–")
+                    .append(" | ").append(fmt(Json.number(l, "charge.tls_handshake_ms.p50"), 1)).append(" / ")
+                    .append(fmt(Json.number(l, "charge.tls_handshake_ms.p99"), 1)).append(" / ")
+                    .append(fmt(Json.number(l, "charge.tls_handshake_ms.max"), 1))
+                    .append(" | ").append(fmt(Json.number(l, "server_cpu_s"), 2))
+                    .append(" | ").append(fmt(Json.number(l, "charge.generator_cpu_s"), 2))
+                    .append(" | ").append(fmt(Json.number(l, "rss_peak_kb") / 1024, 0)).append(rssScope(l))
+                    .append(" |\n");
+        }
+    }
+
+    /**
+     * "; generator's send lag p99 X ms" when the load generator itself sent late: a reading's latency runs from when
+     * it was due, so a generator short of CPU (it shares the cores) shows in the p99, and this says how much.
+     */
+    private static String sendLag(Map<String, Object> l) {
+        double lag = Json.number(l, "charge.send_lag_ms.p99");
+        return Double.isNaN(lag) || lag < P99_MS / 5 ? "" : "; the generator's own send lag p99 " + fmt(lag, 1) + " ms";
+    }
+
+    private static boolean tls(Map<String, Object> l) {
+        return Boolean.TRUE.equals(Json.value(l, "charge.tls"));
+    }
+
+    private static boolean handshakesOnly(Map<String, Object> l) {
+        return "handshakes".equals(stringAt(l, "charge", "mode"));
+    }
+
+    /** " (heap -Xmx…)" for a load whose server ran with another heap than the run's reference load; else nothing. */
+    private static String heapNote(Map<String, Object> l, String referenceHeap) {
+        String heap = Json.string(l, "heap");
+        return heap == null || referenceHeap == null || heap.equals(referenceHeap) ? "" : " (heap " + heap + ")";
     }
 
     private static Target manyConnections(String store, Map<String, Object> many, Map<String, Object> hundred) {

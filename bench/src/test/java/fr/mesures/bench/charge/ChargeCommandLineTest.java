@@ -4,8 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import fr.mesures.common.tls.ClientAuth;
+import fr.mesures.common.tls.TlsContexts;
+import java.io.InputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -52,5 +59,34 @@ class ChargeCommandLineTest {
         int status = assertTimeoutPreemptively(Duration.ofSeconds(30),
                 () -> Charge.commandLine().execute("--host", "no-such-host.invalid", "-p", "5050", "-n", "10"));
         assertThat(status).isEqualTo(2);
+    }
+
+    @Test
+    void pkiWritesCertificatesTheServerAndTheGeneratorLoad(@TempDir Path tmp) throws Exception {
+        Path dir = tmp.resolve("pki");
+
+        assertThat(Charge.commandLine().execute("pki", "-d", dir.toString())).isZero();
+
+        // Both sides read them as the server's --tls-cert/--tls-key and the generator's --tls-ca.
+        TlsContexts.server(dir.resolve("serveur.crt"), dir.resolve("serveur.key"), null, ClientAuth.NONE);
+        TlsTarget.trusting(dir.resolve("ca.pem"), "127.0.0.1");
+        X509Certificate leaf;
+        try (InputStream in = Files.newInputStream(dir.resolve("serveur.crt"))) {
+            leaf = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
+        }
+        List<String> names = leaf.getSubjectAlternativeNames().stream().map(name -> String.valueOf(name.get(1)))
+                .toList();
+        assertThat(names).containsExactlyInAnyOrder("localhost", "127.0.0.1");
+    }
+
+    @Test
+    void timingHandshakesWithoutTlsIsABadCommandLine() {
+        assertThat(Charge.commandLine().execute("-p", "5050", "--handshakes", "-c", "10")).isEqualTo(2);
+    }
+
+    @Test
+    void aMissingAuthorityFileIsABadCommandLine(@TempDir Path tmp) {
+        assertThat(Charge.commandLine().execute("-p", "5050", "--tls-ca", tmp.resolve("none.pem").toString()))
+                .isEqualTo(2);
     }
 }
