@@ -49,10 +49,9 @@ if [[ $QUICK == 1 ]]; then SCALE=10; else SCALE=1; fi
 R_1M=$((1000000 / SCALE)); R_200K=$((200000 / SCALE)); R_4M=$((4000000 / SCALE))
 MANY_C=$((10000 / SCALE)); MANY_N=$((MANY_C * 30))   # 30 readings per connection at 1/s: 30 s, 10 s warm-up
 IMPORT_CHUNK=$((100000 / SCALE))
-# A TLS warm-up goes over this many connections at most. At full speed over 1,000 TLS connections an -Xmx128m server
-# stalls for good (found by this benchmark, 2026-12-03: every connection paused, 30 MB of TLS buffers held against its
-# 8 MiB limit, nothing in flight to free them; 300 connections went through): 100, as the 1,000,000 / 100 runs, is
-# enough to compile the handshake and the TLS read paths. Its handshakes go at most 50 at a time: the warm-up's
+# A TLS warm-up goes over this many connections at most: 100, as the 1,000,000 / 100 runs, is enough to compile the
+# handshake and the TLS read paths. (Over 1,000 an -Xmx128m server stalled for good, found by this benchmark on
+# 2026-12-03 and fixed since: TlsMemoryTest.) Its handshakes go at most 50 at a time: the warm-up's
 # generator is a cold JVM, and a cold JVM's handshakes are slow enough that 256 at once met the server's 10 s
 # handshake timeout on this machine when it was busy.
 TLS_WARMUP_C=100
