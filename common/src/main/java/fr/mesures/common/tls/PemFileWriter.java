@@ -1,16 +1,10 @@
 package fr.mesures.common.tls;
 
+import fr.mesures.common.files.AtomicFiles;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.math.BigInteger;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileSystems;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.FileAttribute;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.util.List;
@@ -42,7 +36,7 @@ public final class PemFileWriter {
                 pem.writeObject(certificate);
             }
         }
-        replace(file, text.toString(), false);
+        AtomicFiles.replace(file, text.toString(), false);
     }
 
     /** @throws IllegalArgumentException for PKCS#1 with a key that is not RSA, or SEC1 with one that is not EC */
@@ -64,7 +58,7 @@ public final class PemFileWriter {
                 case SEC1 -> pem.writeObject(new PemObject("EC PRIVATE KEY", sec1(key)));
             }
         }
-        replace(file, text.toString(), true);
+        AtomicFiles.replace(file, text.toString(), true);
     }
 
     // The JDK's PKCS#8 form of an EC key names the curve only outside the inner SEC1 structure, and leaves out the
@@ -81,28 +75,5 @@ public final class PemFileWriter {
         byte[] point = parameters.getG().multiply(secret).normalize().getEncoded(false);
         return new org.bouncycastle.asn1.sec.ECPrivateKey(parameters.getN().bitLength(), secret,
                 new DERBitString(point), curve).getEncoded();
-    }
-
-    private static void replace(Path file, String text, boolean secret) throws IOException {
-        Path absolute = file.toAbsolutePath();
-        Path directory = absolute.getParent();
-        Files.createDirectories(directory);
-        boolean posix = FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
-        FileAttribute<?>[] attributes = posix
-                ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(
-                        PosixFilePermissions.fromString(secret ? "rw-------" : "rw-r--r--"))}
-                : new FileAttribute<?>[0];
-        // Created with its final permissions, so a key is never readable by others, even for an instant.
-        Path temporary = Files.createTempFile(directory, "." + absolute.getFileName(), ".tmp", attributes);
-        try {
-            Files.writeString(temporary, text, StandardCharsets.US_ASCII);
-            try {
-                Files.move(temporary, absolute, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(temporary, absolute, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            Files.deleteIfExists(temporary);
-        }
     }
 }

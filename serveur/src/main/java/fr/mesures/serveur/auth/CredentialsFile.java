@@ -1,12 +1,10 @@
 package fr.mesures.serveur.auth;
 
+import fr.mesures.common.files.AtomicFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -101,31 +99,11 @@ public final class CredentialsFile {
     }
 
     private void write(List<String> lines) throws CredentialsException {
-        Path dir = file.toAbsolutePath().getParent();
         try {
-            Path temporary = Files.createTempFile(dir, "." + file.getFileName(), ".new");
-            try {
-                // Hashes, not tokens, but still nobody else's business: readable by the owner only, as ssh does.
-                trySetOwnerOnly(temporary);
-                Files.write(temporary, lines, StandardCharsets.UTF_8);
-                try {
-                    Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-                } catch (AtomicMoveNotSupportedException e) {
-                    Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING);
-                }
-            } finally {
-                Files.deleteIfExists(temporary);
-            }
+            // Hashes, not tokens, but still nobody else's business: readable by the owner only, as ssh does.
+            AtomicFiles.replace(file, String.join("\n", lines) + "\n", true);
         } catch (IOException e) {
             throw new CredentialsException(file + ": cannot write the credentials file: " + e);
-        }
-    }
-
-    private static void trySetOwnerOnly(Path path) {
-        try {
-            Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
-        } catch (UnsupportedOperationException | IOException e) {
-            // A file system without POSIX permissions: the directory's protection is what there is.
         }
     }
 }
