@@ -1,18 +1,17 @@
 package fr.mesures.serveur;
 
+import fr.mesures.common.log.LogBudget;
+import fr.mesures.common.tls.PeerIdentities;
 import fr.mesures.protocole.ConnectionReason;
 import fr.mesures.protocole.ReadingDecoder;
 import fr.mesures.protocole.RejectReason;
 import fr.mesures.protocole.Reply;
 import fr.mesures.protocole.SafeText;
 import fr.mesures.protocole.Timestamps;
-import fr.mesures.common.log.LogBudget;
-import fr.mesures.common.tls.PeerIdentities;
 import fr.mesures.serveur.auth.AuthFailure;
 import fr.mesures.serveur.auth.AuthSettings;
 import fr.mesures.serveur.auth.Credential;
 import fr.mesures.serveur.auth.Credentials;
-import fr.mesures.serveur.reload.Reloader;
 import fr.mesures.serveur.ingest.DecodeWorkers;
 import fr.mesures.serveur.ingest.FailFast;
 import fr.mesures.serveur.ingest.FrameBatch;
@@ -30,24 +29,27 @@ import fr.mesures.serveur.network.Serveur;
 import fr.mesures.serveur.network.TlsListen;
 import fr.mesures.serveur.protocol.FrameScanner;
 import fr.mesures.serveur.protocol.Replies;
+import fr.mesures.serveur.reload.Reloader;
 import fr.mesures.serveur.storage.MesureStore;
 import fr.mesures.serveur.storage.ReadingBlock;
 import fr.mesures.serveur.storage.StoreException;
 import fr.mesures.serveur.storage.Stores;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.file.Path;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Queue;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -828,7 +830,7 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
         }
         credentialsSeen = now;
         // One line per credential, not per connection: a fleet's token may be held by thousands.
-        java.util.Map<String, Integer> closed = new java.util.TreeMap<>();
+        Map<String, Integer> closed = new TreeMap<>();
         for (SensorConnection connection : List.copyOf(authenticated)) {
             if (!now.stillHolds(connection.permit()) && !connection.closed()) {
                 authenticated.remove(connection);
