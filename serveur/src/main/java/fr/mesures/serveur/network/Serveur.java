@@ -80,13 +80,6 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
     private static final ByteBuffer NOTHING = ByteBuffer.allocate(0);
     /** Half the cores: the other half keep the loop, the decoders and the writer going during a storm. */
     private static final int HANDSHAKE_THREADS = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
-    /**
-     * TLS handshakes under way at once; past it the TLS listener stops accepting, and new clients wait in the
-     * kernel's accept queue, their own handshake clock not started. Without it a storm of handshakes shares the CPU
-     * so evenly that none finishes within the handshake timeout (10,000 at once on 2 cores: every one timed out,
-     * bench/RESULTS.md); 256 take about 2 s at the 142 handshakes a second measured on a busy 2-core machine.
-     */
-    private static final int MAX_HANDSHAKES = 256;
     /** TLS buffers on the heap, where the memory budget can see them (tls-channel's default is direct memory). */
     private static final HeapBufferAllocator TLS_ALLOCATOR = new HeapBufferAllocator();
 
@@ -107,7 +100,6 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
     private final ByteBuffer readBuffer = ByteBuffer.wrap(readBytes);
     private final ByteBuffer writeBuffer = ByteBuffer.allocate(WRITE_BUFFER_BYTES);
     private long nextConnectionId = 1;
-    private int handshaking;
     private long nextSweepNanos;
     private long acceptResumeNanos = -1;
     private long drainDeadlineNanos = -1;
@@ -511,10 +503,6 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
     /** Accepts from {@code from}; {@code tls} is its TLS settings, null for the plaintext listener. */
     private void acceptAll(ServerSocketChannel from, TlsListen tls) {
         for (int i = 0; i < ACCEPTS_PER_ROUND; i++) {
-            if (tls != null && handshaking >= MAX_HANDSHAKES) {
-                acceptTls(false);
-                return;
-            }
             SocketChannel channel;
             try {
                 channel = from.accept();
@@ -566,27 +554,11 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
                     // Called on this thread, inside a read of c, once the handshake is done.
                     if (c.handshaking()) {
                         c.handshakeDone();
-                        handshakeEnded();
                         onHandshake(c);
                     }
                 })
                 .build();
         c.useTls(tlsChannel, buffers, nowNanos + tls.handshakeTimeout().toNanos());
-        handshaking++;
-    }
-
-    /** A handshake finished, or its connection closed: the TLS listener may take the next one. */
-    private void handshakeEnded() {
-        handshaking--;
-        if (handshaking < MAX_HANDSHAKES && drainDeadlineNanos < 0) {
-            acceptTls(true);
-        }
-    }
-
-    private void acceptTls(boolean on) {
-        if (tlsAcceptKey != null && tlsAcceptKey.isValid()) {
-            tlsAcceptKey.interestOps(on ? SelectionKey.OP_ACCEPT : 0);
-        }
     }
 
     private void setAccepting(boolean on) {
@@ -931,9 +903,6 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
             return;
         }
         c.markClosed();
-        if (c.tls() && c.handshaking()) {
-            handshakeEnded();
-        }
         if (paused.remove(c)) {
             pausedConnections = paused.size();
         }
