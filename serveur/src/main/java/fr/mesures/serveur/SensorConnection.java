@@ -117,10 +117,9 @@ final class SensorConnection extends Connection {
         authDeadlineNanos = deadline;
     }
 
-    /** Counts bytes read from a refused connection only to drop them; returns the total. */
-    long discarded(long bytes) {
+    /** Counts bytes read from a refused connection only to drop them. */
+    void discarded(long bytes) {
         discarded += bytes;
-        return discarded;
     }
 
     long discarded() {
@@ -156,6 +155,11 @@ final class SensorConnection extends Connection {
         /** Bytes read and not scanned yet, to be scanned before anything read after them. */
     byte[] unscanned() {
         return unscanned;
+    }
+
+    /** Forgets what was kept to be scanned: the connection is refused, and nothing more of it is taken. */
+    void dropUnscanned() {
+        unscanned = NOTHING;
     }
 
     /** Keeps {@code data[from, to)} to be scanned later (nothing when {@code from == to}). */

@@ -105,7 +105,6 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
      */
     private static final long DISCARD_BYTES = 16 * 1024;
     private static final long MAX_DISCARD_BYTES = 32L << 20;
-    private static final byte[] NOTHING = new byte[0];
     private static final long IDLE_RESUME_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
     private final ServeurSettings settings;
@@ -803,7 +802,7 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
      */
     private void stopTaking(SensorConnection connection) {
         connection.auth(SensorConnection.Auth.REFUSED);
-        connection.unscanned(NOTHING, 0, 0);
+        connection.dropUnscanned();
         updateHeld(connection);
         resumeReading(connection);
     }
