@@ -197,6 +197,32 @@ class TlsTest {
                 assertThat(server.metric("serveur_connections_active")).isZero());
     }
 
+    @Test
+    void handshakesStalledAfterOneByteDoNotKeepANewClientWaiting() throws Exception {
+        server = start(UnaryOperator.identity());
+        List<Socket> stalled = new ArrayList<>();
+        try {
+            for (int i = 0; i < 300; i++) {
+                Socket s = raw(server.tlsPort());
+                s.getOutputStream().write(0x16); // the first byte of a handshake record, and nothing more
+                stalled.add(s);
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> server.metric("serveur_connections_active") >= 300);
+            // A cap on accepted handshakes once kept this client in the accept queue until the stalled ones timed
+            // out (9.75 s); it must be served as if they were not there.
+            long start = System.nanoTime();
+            try (var client = connectTls()) {
+                client.requestAcks().send(reading("nouveau", 1, 1));
+                assertThat(client.untilAck(2)).last().isEqualTo(new Reply.Ack(2));
+            }
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));
+        } finally {
+            for (Socket s : stalled) {
+                s.close();
+            }
+        }
+    }
+
     /** {@code count} handshakes at once, each sending one reading, while the good client keeps sending. */
     private void attackAtOnce(int count) throws Exception {
         ExecutorService many = Executors.newFixedThreadPool(50);
