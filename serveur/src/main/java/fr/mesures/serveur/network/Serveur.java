@@ -28,7 +28,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import tlschannel.HeapBufferAllocator;
 import tlschannel.NeedsReadException;
 import tlschannel.NeedsTaskException;
 import tlschannel.NeedsWriteException;
@@ -80,8 +79,6 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
     private static final ByteBuffer NOTHING = ByteBuffer.allocate(0);
     /** Half the cores: the other half keep the loop, the decoders and the writer going during a storm. */
     private static final int HANDSHAKE_THREADS = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
-    /** TLS buffers on the heap, where the memory budget can see them (tls-channel's default is direct memory). */
-    private static final HeapBufferAllocator TLS_ALLOCATOR = new HeapBufferAllocator();
 
     private final ListenSettings settings;
     private final String threadName;
@@ -114,6 +111,8 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
     private volatile int port = -1;
     private volatile int tlsPort = -1;
     private ExecutorService handshakeTasks;
+    /** TLS buffers on the heap, where the memory budget can see them (tls-channel's default is direct memory). */
+    private TlsBufferPool tlsBuffers;
     private volatile int activeConnections;
     private volatile int pausedConnections;
     private volatile boolean listening;
@@ -256,6 +255,7 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
         }
         listening = true;
         thread = new Thread(this::run, threadName);
+        tlsBuffers = new TlsBufferPool(thread);
         thread.start();
     }
 
@@ -543,7 +543,7 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
     }
 
     private void startTls(C c, SocketChannel channel, TlsListen tls, long nowNanos) {
-        TrackingAllocator buffers = new TrackingAllocator(TLS_ALLOCATOR);
+        TrackingAllocator buffers = new TrackingAllocator(tlsBuffers);
         ServerTls current = tls.tls().get();
         TlsChannel tlsChannel = ServerTlsChannel.newBuilder(channel, current.context())
                 .withEngineFactory(context -> current.newEngine())
