@@ -13,11 +13,17 @@ public final class ServerTls {
     private final SSLContext context;
     private final ClientAuth clientAuth;
     private final CertifiedKey certifiedKey;
+    /**
+     * Made once and only read after: an engine copies what it is given, and making them is not cheap (the JDK builds
+     * a throwaway socket for its defaults, and the policy filters every suite), which a storm of handshakes felt.
+     */
+    private final SSLParameters engineParameters;
 
     ServerTls(SSLContext context, ClientAuth clientAuth, CertifiedKey certifiedKey) {
         this.context = context;
         this.clientAuth = clientAuth;
         this.certifiedKey = certifiedKey;
+        this.engineParameters = parameters();
     }
 
     public SSLContext context() {
@@ -49,7 +55,7 @@ public final class ServerTls {
     public SSLEngine newEngine() {
         SSLEngine engine = context.createSSLEngine();
         engine.setUseClientMode(false);
-        engine.setSSLParameters(parameters());
+        engine.setSSLParameters(engineParameters);
         return engine;
     }
 }
