@@ -655,6 +655,13 @@ public final class LoadGenerator {
             f.done = true;
             remaining--;
             lastDone = Math.max(lastDone, now);
+            if (options.fixedRate() && f.key != null && f.key.isValid()) {
+                // At a fixed rate every connection stays open to the end of the run, as a fleet's would: closing
+                // each one at its last ack made the last second a burst of closes (10,000 TLS close_notify, in
+                // both processes), measured in the acks of the connections still sending. Closed all at once then.
+                f.key.interestOps(0);
+                return;
+            }
             closeQuietly(f);
         }
 

@@ -18,6 +18,8 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -66,6 +68,29 @@ class LoadGeneratorTest {
         assertThat(r.toJson()).startsWith("{\"tool\":\"charge\",\"ok\":true,\"mode\":\"acks\"")
                 .contains("\"readings\":20000", "\"acked_readings\":20000");
         assertThat(rows(db)).isEqualTo(20_000);
+    }
+
+    @Test
+    void atAFixedRateEveryConnectionIsHeldUntilTheLastIsDone() throws Exception {
+        start(ServeurSettings.builder());
+        // 4 connections at 2 readings/s, their phases 125 ms apart: the first is done 375 ms before the last.
+        Workload w = new Workload(12, 4, 4, Workload.DEFAULT_BASE_MILLIS);
+        FutureTask<LoadResult> run = new FutureTask<>(() -> new LoadGenerator(load(w, 2, true, Duration.ZERO)).run());
+        new Thread(run, "charge-test").start();
+
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (serveur.activeConnections() < 4) {
+            assertThat(System.nanoTime()).isLessThan(deadline);
+            Thread.onSpinWait();
+        }
+        while (serveur.activeConnections() == 4) {
+            assertThat(System.nanoTime()).isLessThan(deadline);
+            Thread.onSpinWait();
+        }
+        // The first close comes with the others, when the generator is done: not 375 ms before its end.
+        LoadResult r = run.get(200, TimeUnit.MILLISECONDS);
+        assertThat(r.ok()).isTrue();
+        assertThat(r.ackedReadings()).isEqualTo(12);
     }
 
     @Test
