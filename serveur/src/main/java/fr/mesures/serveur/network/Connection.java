@@ -35,7 +35,8 @@ public class Connection {
     private boolean paused;
     private boolean inputEnded;
     private long closingSinceNanos = -1;
-    private boolean closed;
+    // Volatile: a queued handshake step reads it on a serveur-tls thread, to drop the step of a connection gone.
+    private volatile boolean closed;
     private boolean flushQueued;
     // Bytes a previous write could not hand to the kernel; written before anything new.
     private ByteBuffer unwritten;
@@ -44,6 +45,7 @@ public class Connection {
     private TlsChannel tls;
     private TrackingAllocator tlsBuffers;
     private long handshakeDeadlineNanos = -1;
+    private boolean handshakeStepRun;
     // The TLS channel stopped a read until the socket takes bytes, or a write until bytes arrive; or it holds
     // encrypted output the socket did not take.
     private boolean readWantsWrite;
@@ -132,6 +134,13 @@ public class Connection {
 
     long handshakeDeadlineNanos() {
         return handshakeDeadlineNanos;
+    }
+
+    /** False for the first handshake step sent off the selector thread, true for every one after it. */
+    boolean laterHandshakeStep() {
+        boolean later = handshakeStepRun;
+        handshakeStepRun = true;
+        return later;
     }
 
     void handshakeDone() {

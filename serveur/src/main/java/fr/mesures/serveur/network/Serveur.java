@@ -21,8 +21,6 @@ import java.util.List;
 import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import javax.net.ssl.SSLException;
@@ -110,7 +108,7 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
     private Thread thread;
     private volatile int port = -1;
     private volatile int tlsPort = -1;
-    private ExecutorService handshakeTasks;
+    private HandshakeSteps handshakeSteps;
     /** TLS buffers on the heap, where the memory budget can see them (tls-channel's default is direct memory). */
     private TlsBufferPool tlsBuffers;
     private volatile int activeConnections;
@@ -242,7 +240,7 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
                 port = ((InetSocketAddress) listener.getLocalAddress()).getPort();
             }
             if (settings.tls() != null) {
-                handshakeTasks = Executors.newFixedThreadPool(HANDSHAKE_THREADS, handshakeThreads());
+                handshakeSteps = new HandshakeSteps(HANDSHAKE_THREADS);
                 binding = settings.tls().port();
                 tlsListener = listen(binding);
                 tlsAcceptKey = tlsListener.register(selector, SelectionKey.OP_ACCEPT);
@@ -442,8 +440,8 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
                 closeNow(c);
             }
             closeQuietly();
-            if (handshakeTasks != null) {
-                handshakeTasks.shutdownNow();
+            if (handshakeSteps != null) {
+                handshakeSteps.shutdownNow();
             }
             listening = false;
             log.debug("selector thread stopped");
@@ -680,39 +678,33 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
     }
 
     /**
-     * Runs a handshake step off the selector thread. The connection is not read until it is done: the engine can
-     * do nothing else meanwhile, and its socket may already have the client's next bytes, so it is read again
-     * right after.
+     * Runs a handshake step off the selector thread ({@link HandshakeSteps} says in which order). The connection is
+     * not read until it is done: the engine can do nothing else meanwhile, and its socket may already have the
+     * client's next bytes, so it is read again right after.
      */
     private void runHandshakeTask(C c, Runnable task) {
         c.setInterest(SelectionKey.OP_READ, false);
-        handshakeTasks.execute(() -> {
-            try {
-                task.run();
-            } catch (RuntimeException e) {
-                log.debug("{}: handshake step failed: {}", c, e.toString());
-            } catch (Error e) {
-                onFailure(e);
-                throw e;
-            }
-            execute(() -> {
-                if (!c.closed()) {
-                    if (!c.paused() && !c.closing()) {
-                        c.setInterest(SelectionKey.OP_READ, true);
+        boolean timed = c.handshaking();
+        long deadline = c.handshakeDeadlineNanos();
+        handshakeSteps.submit(c.laterHandshakeStep(), () -> c.closed() || timed && System.nanoTime() - deadline > 0,
+                () -> {
+                    try {
+                        task.run();
+                    } catch (RuntimeException e) {
+                        log.debug("{}: handshake step failed: {}", c, e.toString());
+                    } catch (Error e) {
+                        onFailure(e);
+                        throw e;
                     }
-                    readAgain.add(c);
-                }
-            });
-        });
-    }
-
-    private static java.util.concurrent.ThreadFactory handshakeThreads() {
-        java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
-        return task -> {
-            Thread t = new Thread(task, "serveur-tls-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        };
+                    execute(() -> {
+                        if (!c.closed()) {
+                            if (!c.paused() && !c.closing()) {
+                                c.setInterest(SelectionKey.OP_READ, true);
+                            }
+                            readAgain.add(c);
+                        }
+                    });
+                });
     }
 
     /** Reads the TLS connections that may hold records already taken from their socket. */
