@@ -10,6 +10,7 @@ import java.nio.channels.ByteChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.PriorityQueue;
@@ -188,6 +189,8 @@ public final class LoadGenerator {
         final Histogram setups = new Histogram(HIGHEST_MICROS, 3);
         final Errors errors = new Errors();
         final ByteBuffer readBuffer = ByteBuffer.allocate(READ_BUFFER);
+        /** TLS connections whose TCP connection is up, waiting to begin their handshake. */
+        final ArrayDeque<Flow> toStart = new ArrayDeque<>();
         final PriorityQueue<Flow> schedule = new PriorityQueue<>((a, b) -> Long.compare(a.dueNext, b.dueNext));
         CountDownLatch connected;
         CountDownLatch go;
@@ -266,7 +269,7 @@ public final class LoadGenerator {
                         f.channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
                         boolean connectedAtOnce = f.channel.connect(address);
                         f.key = f.channel.register(selector, connectedAtOnce ? 0 : SelectionKey.OP_CONNECT, f);
-                        done = connectedAtOnce && advance(f);
+                        done = connectedAtOnce && (options.tlsOn() ? queueTlsStart(f) : advance(f));
                     } catch (IOException e) {
                         connectFailed(f, e);
                         done = true;
@@ -281,28 +284,46 @@ public final class LoadGenerator {
                     connectTimeout();
                     return;
                 }
-                selector.select(100);
-                // Handshakes under way first, then at most TLS_STARTS_PER_ROUND new ones (a ClientHello costs a key
-                // pair): 10,000 devices do their own TLS work at once, this one thread cannot, and starting every
-                // ready connection before reading any answer had the server's answers wait until all were started,
-                // past the server's handshake deadline (0 of 10,000 done). Ready keys left out stay ready.
-                int starts = 0;
-                for (int pass = 0; pass < 2; pass++) {
-                    for (SelectionKey key : selector.selectedKeys()) {
-                        Flow f = (Flow) key.attachment();
-                        if (f.tcpUp != (pass == 0)) {
-                            continue;
-                        }
-                        if (pass == 1 && options.tlsOn() && starts++ >= TLS_STARTS_PER_ROUND) {
-                            break;
-                        }
-                        if (advance(f)) {
-                            inFlight--;
-                            settled++;
-                        }
+                if (toStart.isEmpty()) {
+                    selector.select(100);
+                } else {
+                    selector.selectNow();
+                }
+                for (SelectionKey key : selector.selectedKeys()) {
+                    Flow f = (Flow) key.attachment();
+                    if (options.tlsOn() && !f.tcpUp ? queueTlsStart(f) : advance(f)) {
+                        inFlight--;
+                        settled++;
                     }
                 }
                 selector.selectedKeys().clear();
+                // At most TLS_STARTS_PER_ROUND new handshakes (a ClientHello costs a key pair), in the order their TCP
+                // came up, between two readings of the server's answers: 10,000 devices do their own TLS work at
+                // once, this one thread cannot, and starting every connection before reading any answer left the
+                // answers unread past the server's handshake deadline (0 of 10,000 done).
+                for (int i = 0; i < TLS_STARTS_PER_ROUND && !toStart.isEmpty(); i++) {
+                    if (advance(toStart.poll())) {
+                        inFlight--;
+                        settled++;
+                    }
+                }
+            }
+        }
+
+        /**
+         * Over TLS, a connection whose TCP connection is up joins {@code toStart} to begin its handshake in turn.
+         * True when it failed instead (settled, its error counted).
+         */
+        private boolean queueTlsStart(Flow f) {
+            try {
+                if (f.channel.finishConnect()) {
+                    f.key.interestOps(0);
+                    toStart.add(f);
+                }
+                return false;
+            } catch (IOException e) {
+                connectFailed(f, e);
+                return true;
             }
         }
 
