@@ -593,7 +593,9 @@ public class CapteurTCP extends Capteur {
     private void failed(String context, IOException e) {
         Throwable failure = e;
         Connection current = connection;
-        if (current != null && !(e instanceof SSLException)) {
+        if (current != null && e instanceof SSLException) {
+            current.sendTlsAlert();
+        } else if (current != null) {
             SSLException alert = current.lastWords(line -> reply(current, line));
             if (connection != current) {
                 return; // a line read there made the sensor stop

@@ -1,5 +1,6 @@
 package fr.mesures.capteur.network;
 
+import fr.mesures.common.tls.TlsAlerts;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
@@ -250,6 +251,16 @@ public final class Connection {
             // A line too long, an engine in a state that cannot unwrap: no last words, the failure stands as it is.
         }
         return null;
+    }
+
+    /**
+     * After a TLS failure of this side (the server's certificate not trusted): sends the server the alert that says
+     * why, which tls-channel would drop, so that the server counts a certificate failure and not a closed socket.
+     */
+    public void sendTlsAlert() {
+        if (io instanceof ClientTlsChannel tlsChannel) {
+            TlsAlerts.send(tlsChannel.getSslEngine(), channel);
+        }
     }
 
     /** Closes the socket; unread replies and unwritten bytes are discarded. */

@@ -58,6 +58,13 @@ final class InProcessServer implements AutoCloseable {
                 .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
     }
 
+    /** The series of {@code name} whose label {@code label} is {@code value}. */
+    double metric(String name, String label, String value) {
+        return serveur.metrics().scrape().lines().filter(l -> l.startsWith(name + "{")
+                        && l.contains(label + "=\"" + value + "\""))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+    }
+
     String address() {
         return "127.0.0.1:" + port();
     }

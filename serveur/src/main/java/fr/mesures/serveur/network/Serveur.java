@@ -1,6 +1,7 @@
 package fr.mesures.serveur.network;
 
 import fr.mesures.common.tls.ServerTls;
+import fr.mesures.common.tls.TlsAlerts;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -639,7 +640,7 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
             return false;
         } catch (IOException e) {
             if (e instanceof SSLException) {
-                TlsFailures.sendAlert(c.tlsEngine(), c.channel());
+                TlsAlerts.send(c.tlsEngine(), c.channel());
             }
             // A ClosedChannelException: the client closed the connection (tls-channel's word for end of stream).
             handshakeFailed(c, e instanceof SSLException ? TlsFailures.reason(e) : "closed",

@@ -1,11 +1,7 @@
 package fr.mesures.serveur.network;
 
-import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.SocketChannel;
 import java.util.List;
 import java.util.Locale;
-import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
 
 /**
@@ -15,35 +11,11 @@ import javax.net.ssl.SSLException;
  */
 public final class TlsFailures {
 
-    private static final ByteBuffer NOTHING = ByteBuffer.allocate(0);
-
     /** Every reason {@link #reason} and the server give, so that a counter can show each at 0 from the start. */
     public static final List<String> REASONS = List.of("timeout", "closed", "not_tls", "protocol", "certificate",
             "other");
 
     private TlsFailures() {
-    }
-
-    /**
-     * Writes the alert the engine has for a failed handshake (protocol_version, certificate_unknown...), if the
-     * socket takes it now: the channel gives up without sending it, and a client that gets only a closed socket
-     * cannot say why (OpenSSL prints "unexpected eof").
-     */
-    static void sendAlert(SSLEngine engine, SocketChannel socket) {
-        if (engine == null) {
-            return;
-        }
-        try {
-            ByteBuffer alert = ByteBuffer.allocate(engine.getSession().getPacketBufferSize());
-            engine.closeOutbound();
-            while (!engine.isOutboundDone() && engine.wrap(NOTHING, alert).bytesProduced() > 0) {
-                // one alert record, usually; the loop stops when the engine has nothing more to say
-            }
-            alert.flip();
-            socket.write(alert);
-        } catch (IOException | RuntimeException e) {
-            // best effort: the connection is closed either way
-        }
     }
 
     static String reason(Exception e) {
