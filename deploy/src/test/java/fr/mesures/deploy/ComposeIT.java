@@ -62,7 +62,7 @@ class ComposeIT {
      */
     private static final Map<String, String> ONLY_WITH = Map.of(
             "serveur_tls_certificate_expiry_seconds", "TLS on the sensor port (--tls-cert)",
-            "serveur_reload_failures_total", "a file to re-read (--tls-cert, --credentials, --http-token-file...)");
+            "serveur_reload_refusing", "a file to re-read (--tls-cert, --credentials, --http-token-file...)");
 
     private Compose compose;
     private PrometheusApi prometheus;

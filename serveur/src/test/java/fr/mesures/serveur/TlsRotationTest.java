@@ -195,6 +195,7 @@ class TlsRotationTest {
                 assertThat(logs.at(Level.WARN)).as(files.name()).hasSize(warnings + 1).last().asString()
                         .startsWith("tls not reloaded: ").contains(pki.certificate.toString(), files.problem());
                 assertThat(failures()).as(files.name()).isEqualTo(before + 1);
+                assertThat(server.metric("serveur_reload_refusing", "what", "tls")).as(files.name()).isEqualTo(1);
                 assertThat(servedSerial()).as(files.name()).isEqualTo(first.leaf().getSerialNumber());
             }
 
@@ -205,6 +206,7 @@ class TlsRotationTest {
             assertThat(server.metric("serveur_tls_certificate_expiry_seconds"))
                     .isCloseTo(secondsUntil(renewed.leaf()), within(60.0));
             assertThat(failures()).isEqualTo(broken.size());
+            assertThat(server.metric("serveur_reload_refusing", "what", "tls")).isZero();
             open.send(readings("ouvert", 1, 2));
             assertThat(open.finish()).last().isEqualTo(new Reply.Ack(3));
         }

@@ -140,6 +140,10 @@ public final class ServeurMetrics implements IngestMetrics, AutoCloseable {
         FunctionCounter.builder("serveur.reload.failures", watched, Watched::failures)
                 .description("Reloads of changed files refused (the value in use was kept), by what the files are")
                 .tag("what", watched.what()).register(registry);
+        Gauge.builder("serveur.reload.refusing", watched, w -> w.refusing() ? 1 : 0)
+                .description("1 while changed files are refused and the previous value is served, by what the files"
+                        + " are; 0 once they load")
+                .tag("what", watched.what()).register(registry);
     }
 
     /** The Prometheus text exposition. */

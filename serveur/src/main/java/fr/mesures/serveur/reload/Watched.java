@@ -41,6 +41,8 @@ public final class Watched<T> implements Supplier<T> {
     private final List<Consumer<? super T>> listeners = new CopyOnWriteArrayList<>();
     private final AtomicLong failures = new AtomicLong();
     private volatile T value;
+    // True from a refusal's WARN line until the files load or are back to the ones in use.
+    private volatile boolean refusing;
     // Written under the reloader's poll lock only: a volatile write is all the readers need.
     private volatile long version;
 
@@ -102,6 +104,14 @@ public final class Watched<T> implements Supplier<T> {
         return failures.get();
     }
 
+    /**
+     * True while the files on disk are refused (since the WARN line about them) and the previous value is served:
+     * unlike {@link #failures()}, it stays true for as long as nobody fixes them, and false once they load.
+     */
+    public boolean refusing() {
+        return refusing;
+    }
+
     /** One poll: reloads if the files changed. Under the reloader's poll lock. */
     void check() {
         List<FileStamp> now = FileStamp.of(files);
@@ -109,6 +119,7 @@ public final class Watched<T> implements Supplier<T> {
         previous = now;
         if (now.equals(loaded)) {
             reported = null; // back to the files in use, if they ever left
+            refusing = false;
             return;
         }
         T next;
@@ -120,6 +131,7 @@ public final class Watched<T> implements Supplier<T> {
         }
         loaded = now;
         reported = null;
+        refusing = false;
         loadedAt = Instant.now();
         value = next;
         version = version + 1;
@@ -143,6 +155,7 @@ public final class Watched<T> implements Supplier<T> {
             return;
         }
         reported = now;
+        refusing = true;
         failures.incrementAndGet();
         log.warn("{} not reloaded: {}; still using the one loaded at {}", what, problem(e), loadedAt);
     }

@@ -127,6 +127,7 @@ class ReloaderTest {
                 "'pas un nombre' is not a number");
         assertThat(logs.at(Level.WARN)).as("not before a second look at the same files").isEmpty();
         assertThat(nombre.failures()).isZero();
+        assertThat(nombre.refusing()).isFalse();
 
         for (int i = 0; i < 3; i++) {
             reloader.checkNow();
@@ -137,12 +138,14 @@ class ReloaderTest {
                 .contains(file.toString(), "'pas un nombre' is not a number", "still using the one loaded at");
         assertThat(nombre.failures()).isEqualTo(1);
         assertThat(loads).as("refused files are tried again at each poll").hasValue(5);
+        assertThat(nombre.refusing()).as("for as long as the files stay refused").isTrue();
 
         replace(file, "3");
         reloader.checkNow();
         assertThat(nombre.get()).isEqualTo(3);
         assertThat(nombre.version()).isEqualTo(2);
         assertThat(nombre.failures()).isEqualTo(1);
+        assertThat(nombre.refusing()).isFalse();
 
         Files.delete(file);
         reloader.checkNow();
@@ -150,6 +153,7 @@ class ReloaderTest {
         assertThat(nombre.get()).isEqualTo(3);
         assertThat(logs.at(Level.WARN)).hasSize(2).last().asString().contains(file + ": no such file");
         assertThat(nombre.failures()).isEqualTo(2);
+        assertThat(nombre.refusing()).isTrue();
     }
 
     @Test
