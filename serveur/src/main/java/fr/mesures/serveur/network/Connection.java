@@ -16,7 +16,8 @@ import tlschannel.TrackingAllocator;
  *
  * <p>Only the selector thread reads or writes the fields of a connection; other threads may hold a reference as
  * an opaque token (to say which connection a piece of work belongs to) and hand it back through the selector's
- * queue.
+ * queue. One exception: {@link #closed()} is volatile, for a handshake step waiting on a {@code serveur-tls}
+ * thread to see that its connection is gone.
  *
  * <p>States, in order: <b>handshaking</b> (TLS connections only: nothing is read or written for the
  * application until the handshake ends, within its timeout); <b>open</b> (reading, unless {@link #paused()}
