@@ -1,5 +1,6 @@
 package fr.mesures.bench.charge;
 
+import fr.mesures.common.tls.TlsBufferPool;
 import fr.mesures.protocole.Reply;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -204,6 +205,7 @@ public final class LoadGenerator {
         int remaining;
         Selector selector;
         Flow current;
+        TlsBufferPool tlsBuffers;
 
         Driver(int index) {
             this.index = index;
@@ -211,6 +213,9 @@ public final class LoadGenerator {
 
         @Override
         public void run() {
+            // Buffers reused instead of 17 KiB taken anew for every record: 70 % of what the generator allocated
+            // over TLS, and its collections' pauses counted in the latencies it measures.
+            tlsBuffers = new TlsBufferPool(Thread.currentThread());
             boolean countedDown = false;
             try (Selector s = Selector.open()) {
                 selector = s;
@@ -344,7 +349,8 @@ public final class LoadGenerator {
                         markReady(f, f.tcpUpNanos);
                         return true;
                     }
-                    f.tls = ClientTlsChannel.newBuilder(f.channel, options.tls().newEngine(f.index)).build();
+                    f.tls = ClientTlsChannel.newBuilder(f.channel, options.tls().newEngine(f.index))
+                            .withPlainBufferAllocator(tlsBuffers).withEncryptedBufferAllocator(tlsBuffers).build();
                     f.io = f.tls;
                 }
                 f.tls.handshake();

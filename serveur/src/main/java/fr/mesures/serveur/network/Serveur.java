@@ -2,6 +2,7 @@ package fr.mesures.serveur.network;
 
 import fr.mesures.common.tls.ServerTls;
 import fr.mesures.common.tls.TlsAlerts;
+import fr.mesures.common.tls.TlsBufferPool;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;

@@ -1,4 +1,4 @@
-package fr.mesures.serveur.network;
+package fr.mesures.common.tls;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
