@@ -935,6 +935,7 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
         }
 
         void run() {
+            long waited = now - batch.startedNanos();
             for (int frame = 0; frame < batch.frames(); frame++) {
                 SensorConnection connection = (SensorConnection) batch.owner(frame);
                 long index = batch.valueIndex(frame);
@@ -966,6 +967,7 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
                         && (batch.permit(frame) == Credential.NOBODY || index == connection.gateIndex());
                 if (!refusedHere) {
                     connection.replies().handled(index);
+                    metrics.acknowledged(waited);
                 }
                 budget.release(connection.account(), batch.settled() ? batch.decodedCost(frame)
                         : charged(batch, frame));

@@ -176,6 +176,22 @@ class IngestTest {
     }
 
     @Test
+    void everyAcknowledgedValueIsTimedFromItsReadToItsAck() throws Exception {
+        server = RunningServeur.sqlite(dir);
+        long started = System.nanoTime();
+        try (var client = server.connect()) {
+            client.requestAcks().send("{\"capteur_id\":\"a\",\"temperature\":1}\n".repeat(300));
+            assertThat(client.finish()).last().isEqualTo(new Reply.Ack(301));
+        }
+        double elapsed = (System.nanoTime() - started) / 1e9;
+        // The acks request is a value too, acknowledged like the readings.
+        assertThat(server.metric("serveur_ack_latency_seconds_count")).isEqualTo(301);
+        assertThat(server.metric("serveur_ack_latency_seconds_sum")).isPositive().isLessThan(301 * elapsed);
+        assertThat(server.metric("serveur_ack_latency_seconds_max")).isPositive().isLessThan(elapsed);
+        assertThat(server.metric("serveur_ack_latency_seconds_bucket", "le", "+Inf")).isEqualTo(301);
+    }
+
+    @Test
     void aDuplicateIsStoredOnceAndAcknowledgedTwice() throws Exception {
         server = RunningServeur.sqlite(dir);
         String same = reading("capteur_1", 21.5, 1_764_000_000_123L);

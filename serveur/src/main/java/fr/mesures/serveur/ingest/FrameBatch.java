@@ -60,6 +60,7 @@ public final class FrameBatch {
     private final List<AuthRequest> authRequests = new ArrayList<>(0);
     private final List<Unreported> unreported = new ArrayList<>(0);
     private final long receivedAt;
+    private final long startedNanos = System.nanoTime();
     private ReadingBlock readings = EMPTY;
     // What each frame holds once decoded (the worker's), and whether the selector has given back the difference
     // from what it charged (the selector's): see ServeurTCP.
@@ -239,6 +240,14 @@ public final class FrameBatch {
     /** When the selector cut these values, in epoch milliseconds. */
     public long receivedAt() {
         return receivedAt;
+    }
+
+    /**
+     * When the selector cut the first of these values ({@link System#nanoTime()}): a batch holds what one round of
+     * the selector read, so this is when each of them was read, within that round.
+     */
+    public long startedNanos() {
+        return startedNanos;
     }
 
     /** Bytes allocated for the values (at least {@link #dataLength()}). */

@@ -54,6 +54,10 @@ public interface IngestMetrics {
     default void storeFailed() {
     }
 
+    /** A value's acknowledgement is queued for writing, {@code nanos} after the selector round that read it. */
+    default void acknowledged(long nanos) {
+    }
+
     /** A sensor's last committed reading: its temperature, and when the server received it (epoch ms). */
     default void lastReading(String capteurId, double celsius, long receivedAtMillis) {
     }

@@ -17,6 +17,7 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.Map;
@@ -57,6 +58,7 @@ public final class ServeurMetrics implements IngestMetrics, AutoCloseable {
     private final Counter repliesDropped;
     private final Counter httpUnauthorized;
     private final Timer commits;
+    private final Timer ackLatency;
     private final Map<String, SensorSeries> sensors = new ConcurrentHashMap<>();
     private final int maxSensors;
     private final JvmGcMetrics gc = new JvmGcMetrics();
@@ -118,6 +120,15 @@ public final class ServeurMetrics implements IngestMetrics, AutoCloseable {
                 .description("Requests for /metrics refused for want of the right bearer token").register(registry);
         commits = Timer.builder("serveur.store.commit")
                 .description("Time to write and commit one group of readings").register(registry);
+        // A histogram, for percentiles over any window and any set of servers (histogram_quantile): the latency a
+        // sensor sees, less the network, without a label per connection.
+        ackLatency = Timer.builder("serveur.ack.latency")
+                .description("Per value: from the selector round that read it to the one that writes its ack (stored"
+                        + " and committed, or rejected with its error line)")
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofMillis(1))
+                .maximumExpectedValue(Duration.ofSeconds(60))
+                .register(registry);
         Gauge.builder("serveur.sensors.tracked", sensors, Map::size)
                 .description("Sensors with a capteur_temperature_celsius series; new ones get none past the limit")
                 .register(registry);
@@ -218,6 +229,11 @@ public final class ServeurMetrics implements IngestMetrics, AutoCloseable {
             duplicates.increment(duplicateCount);
         }
         commits.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void acknowledged(long nanos) {
+        ackLatency.record(nanos, TimeUnit.NANOSECONDS);
     }
 
     @Override
