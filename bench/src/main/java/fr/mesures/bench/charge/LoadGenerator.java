@@ -184,7 +184,7 @@ public final class LoadGenerator {
         final List<Flow> flows = new ArrayList<>();
         final Histogram latencies = new Histogram(HIGHEST_MICROS, 3);
         final Histogram lag = new Histogram(HIGHEST_MICROS, 3);
-        /** TLS: TCP up to handshake done, microseconds. */
+        /** TLS: the ClientHello to handshake done, microseconds (a wait in {@code toStart} is not in it). */
         final Histogram handshakes = new Histogram(HIGHEST_MICROS, 3);
         /** TLS: connect call to handshake done, microseconds. */
         final Histogram setups = new Histogram(HIGHEST_MICROS, 3);

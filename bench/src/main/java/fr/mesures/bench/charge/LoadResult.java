@@ -33,7 +33,8 @@ public record LoadResult(LoadOptions options, long bytes, double generateSeconds
      * How the connect phase went.
      *
      * @param tcpConnected  connections whose TCP connection was made (over TLS, some may then fail their handshake)
-     * @param handshakes    TLS: per connection, TCP up to handshake done, microseconds (empty in plaintext)
+     * @param handshakes    TLS: per connection, its ClientHello to handshake done, microseconds (empty in
+     *                      plaintext)
      * @param setups        TLS: per connection, connect call to handshake done, microseconds
      * @param lastReadySeconds from the first connect call to the last connection ready (over TLS, the last handshake
      *                      done); {@link #connectSeconds} also waits for the ones that failed

@@ -411,7 +411,8 @@ public final class Report implements Callable<Integer> {
                 + " connections opened and handshaking at a time, at most; done: by the server's count, and in brackets"
                 + " the generator's where it differs (a handshake the generator finished but the server timed out"
                 + " first); handshakes/s: done / last handshake done; times from the load generator, on the same cores"
-                + " as the server; handshake: TCP up to handshake done):\n\n");
+                + " as the server; handshake: from the generator's ClientHello to handshake done, the generator"
+                + " starting at most 32 a round in the order their TCP came up):\n\n");
         md.append("| heap | connections | at once | handshakes done | refused by the server | failed (server's reason)"
                 + " | all settled (s) | last handshake done (s) | handshakes/s | handshake p50 / p99 / max (ms)"
                 + " | server CPU (s) | generator CPU (s) | peak RSS (MB) |\n");
