@@ -1,5 +1,6 @@
 package fr.mesures.serveur.auth;
 
+import fr.mesures.common.files.AtomicFiles;
 import fr.mesures.common.tls.Certificates;
 import fr.mesures.common.tls.CertifiedKey;
 import fr.mesures.common.tls.KeyFormat;
@@ -9,12 +10,9 @@ import fr.mesures.common.tls.PemFiles;
 import fr.mesures.common.tls.TlsFileException;
 import fr.mesures.common.tls.Validity;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.cert.CertificateParsingException;
@@ -149,7 +147,8 @@ public final class DeploymentSecrets {
                 within(authority, validity), KeyType.EC_P256);
         // The order of Layout.files(): an interruption leaves a set without the server's ca.pem, which the next run
         // refuses to take for a finished one.
-        writeSecret(layout.fleetToken(), new CredentialsFile(layout.credentials()).addToken(fleetName, fleetPattern));
+        String token = new CredentialsFile(layout.credentials()).addToken(fleetName, fleetPattern);
+        AtomicFiles.replace(layout.fleetToken(), token + "\n", true);
         PemFileWriter.writePrivateKey(layout.key(), server.privateKey(), KeyFormat.PKCS8);
         PemFileWriter.writeCertificates(layout.certificate(), server.chain());
         PemFileWriter.writePrivateKey(layout.authorityKey(), authority.privateKey(), KeyFormat.PKCS8);
@@ -184,7 +183,8 @@ public final class DeploymentSecrets {
      */
     public void newFleetToken(String fleetName, CapteurPattern fleetPattern) throws IOException {
         require(layout.credentials(), layout.fleetDir());
-        writeSecret(layout.fleetToken(), new CredentialsFile(layout.credentials()).addToken(fleetName, fleetPattern));
+        String token = new CredentialsFile(layout.credentials()).addToken(fleetName, fleetPattern);
+        AtomicFiles.replace(layout.fleetToken(), token + "\n", true);
     }
 
     /** A change to an existing set needs that set: never a credentials file or CA started in a mistyped folder. */
@@ -226,23 +226,6 @@ public final class DeploymentSecrets {
     private static void createDirectory(Path dir) throws IOException {
         if (!Files.isDirectory(dir)) {
             Files.createDirectories(dir, ownerOnly("rwx------"));
-        }
-    }
-
-    /** Replaced in one rename, created readable by its owner alone: never readable by others, even for an instant. */
-    private static void writeSecret(Path file, String secret) throws IOException {
-        Path absolute = file.toAbsolutePath();
-        Path temporary = Files.createTempFile(absolute.getParent(), "." + absolute.getFileName(), ".tmp",
-                ownerOnly("rw-------"));
-        try {
-            Files.writeString(temporary, secret + "\n", StandardCharsets.US_ASCII);
-            try {
-                Files.move(temporary, absolute, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(temporary, absolute, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            Files.deleteIfExists(temporary);
         }
     }
 
