@@ -54,7 +54,10 @@ public interface IngestMetrics {
     default void storeFailed() {
     }
 
-    /** A value's acknowledgement is queued for writing, {@code nanos} after the selector round that read it. */
+    /**
+     * The acknowledgement of a connection's values read together (one read, one selector round) is queued for
+     * writing, {@code nanos} after that round.
+     */
     default void acknowledged(long nanos) {
     }
 

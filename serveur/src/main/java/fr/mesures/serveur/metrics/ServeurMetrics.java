@@ -123,8 +123,8 @@ public final class ServeurMetrics implements IngestMetrics, AutoCloseable {
         // A histogram, for percentiles over any window and any set of servers (histogram_quantile): the latency a
         // sensor sees, less the network, without a label per connection.
         ackLatency = Timer.builder("serveur.ack.latency")
-                .description("Per value: from the selector round that read it to the one that writes its ack (stored"
-                        + " and committed, or rejected with its error line)")
+                .description("Per connection and read: from the selector round that read values to the one that"
+                        + " writes their ack (stored and committed, or rejected with an error line)")
                 .publishPercentileHistogram()
                 .minimumExpectedValue(Duration.ofMillis(1))
                 .maximumExpectedValue(Duration.ofSeconds(60))
