@@ -33,7 +33,11 @@ import org.junit.jupiter.api.io.TempDir;
 class CapteurRestartsIT {
 
     private static final int SENSORS = 8;
-    private static final int READINGS = 5000;
+    /**
+     * 40 s of sending at 4 ms (16 sensors): long enough for the 6 or more kills the test needs. With 5,000 (20 s) a
+     * run of long server lives and outages let the sensors finish after 5 kills (a CI run of 2026-12-03).
+     */
+    private static final int READINGS = 10_000;
     private static final int KILLS = 8;
     private static final long FIRST = 1_650_000_000_000L;
 
