@@ -252,6 +252,7 @@ public final class ServeurTCP extends Serveur<SensorConnection> {
     @Override
     public void start() {
         try {
+            store.start(failFast::report);
             writer.start();
             workers.start();
             super.start();

@@ -93,6 +93,7 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
     private final List<C> readNow = new ArrayList<>();
     private final ArrayDeque<C> flushQueue = new ArrayDeque<>();
     private final List<Runnable> roundTasks = new ArrayList<>();
+    private final List<C> due = new ArrayList<>();
     private final byte[] readBytes = new byte[READ_BUFFER_BYTES];
     private final ByteBuffer readBuffer = ByteBuffer.wrap(readBytes);
     private final ByteBuffer writeBuffer = ByteBuffer.allocate(WRITE_BUFFER_BYTES);
@@ -839,7 +840,15 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
             setAccepting(true);
             acceptResumeNanos = -1;
         }
-        for (C c : new ArrayList<>(connections)) {
+        // Only the connections due are copied (acting on one changes the set): copying all 10,000 four times a
+        // second was 5 % of the selector's time at 10,000 TLS connections (JFR).
+        for (C c : connections) {
+            if (c.handshaking() && now - c.handshakeDeadlineNanos() > 0
+                    || (c.closing() ? now - c.closingSinceNanos() > CLOSING_GRACE_NANOS : expired(c, now))) {
+                due.add(c);
+            }
+        }
+        for (C c : due) {
             if (c.handshaking() && now - c.handshakeDeadlineNanos() > 0) {
                 handshakeFailed(c, "timeout", "no complete handshake within "
                         + settings.tls().handshakeTimeout().toMillis() + " ms");
@@ -852,6 +861,7 @@ public abstract class Serveur<C extends Connection> implements AutoCloseable {
                 closeWhenFlushed(c);
             }
         }
+        due.clear();
         flushQueued();
     }
 

@@ -1,6 +1,7 @@
 package fr.mesures.serveur.storage;
 
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * Where readings end up. One thread writes (the pipeline's writer); {@link #write} returns only once the readings
@@ -24,6 +25,13 @@ public interface MesureStore extends AutoCloseable {
      *                        the call may be retried with the same blocks
      */
     int write(List<ReadingBlock> blocks) throws StoreException;
+
+    /**
+     * Starts the store's own threads, if it has any, before the first {@link #write}. One that dies of something
+     * unexpected calls {@code onThreadDeath}, on that thread.
+     */
+    default void start(Consumer<Throwable> onThreadDeath) {
+    }
 
     /** What and where, for logs and {@code /health}. */
     String describe();

@@ -8,6 +8,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Consumer;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.FlywayException;
 import org.slf4j.Logger;
@@ -20,7 +21,8 @@ import org.sqlite.SQLiteDataSource;
  * transactions of many readings (group commit).
  *
  * <p>Thread safety: only the pipeline's writer thread calls {@link #write}; the JDBC connection and statement are
- * confined to it. Readers ({@code sqlite3} in a shell, backups) can open the file at the same time: WAL lets them
+ * confined to it. Once {@link #start started}, checkpoints run on a thread and connection of their own
+ * ({@link WalCheckpointer}). Readers ({@code sqlite3} in a shell, backups) can open the file at the same time: WAL lets them
  * read while the writer writes.
  */
 public final class SqliteStore implements MesureStore {
@@ -58,12 +60,15 @@ public final class SqliteStore implements MesureStore {
     private final PreparedStatement insert;
     private final PreparedStatement stored;
     private final Statement transaction;
+    private final WalCheckpointer checkpointer;
     private final SensorOrder order = new SensorOrder();
 
-    private SqliteStore(Path path, Options options, Connection connection) throws SQLException {
+    private SqliteStore(Path path, Options options, Connection connection, WalCheckpointer checkpointer)
+            throws SQLException {
         this.path = path;
         this.options = options;
         this.connection = connection;
+        this.checkpointer = checkpointer;
         this.insert = connection.prepareStatement(INSERT);
         this.stored = connection.prepareStatement(STORED);
         this.transaction = connection.createStatement();
@@ -93,9 +98,25 @@ public final class SqliteStore implements MesureStore {
             // Transactions are begun and ended explicitly (see write): the driver's emulation of
             // autoCommit=false loses track after SQLite rolls a failed transaction back by itself (a full disk),
             // and its next inserts would then each commit alone, unacknowledged.
-            return new SqliteStore(path, options, dataSource.getConnection());
+            return new SqliteStore(path, options, dataSource.getConnection(),
+                    new WalCheckpointer(dataSource.getConnection(), path.toString()));
         } catch (SQLException e) {
             throw new StoreException("cannot open the database " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Moves checkpoints off the writer's commits, onto a thread of their own ({@link WalCheckpointer}). */
+    @Override
+    public void start(Consumer<Throwable> onThreadDeath) {
+        try {
+            try (Statement statement = connection.createStatement()) {
+                statement.execute("PRAGMA wal_autocheckpoint = " + WalCheckpointer.BACKSTOP_PAGES);
+                // A flood takes the log to about that size; once it starts over, it is cut back to it.
+                statement.execute("PRAGMA journal_size_limit = " + WalCheckpointer.BACKSTOP_PAGES * 4096L);
+            }
+            checkpointer.start(onThreadDeath);
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot set up checkpoints of " + path + ": " + e.getMessage(), e);
         }
     }
 
@@ -194,6 +215,7 @@ public final class SqliteStore implements MesureStore {
             insert.close();
             stored.close();
             transaction.close();
+            checkpointer.close();
             // Fold the WAL back into the database so the file is complete on its own (backups, copies).
             try (Statement statement = connection.createStatement()) {
                 statement.execute("PRAGMA wal_checkpoint(TRUNCATE)");

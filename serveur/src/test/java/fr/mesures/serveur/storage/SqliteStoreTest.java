@@ -8,9 +8,12 @@ import static fr.mesures.serveur.storage.ReadingBlock.Outcome.PENDING;
 import static fr.mesures.serveur.storage.ReadingBlock.Outcome.STORED;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.DriverManager;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -129,5 +132,39 @@ class SqliteStoreTest {
     void refusesAnUnknownSynchronousMode() {
         assertThatThrownBy(() -> new SqliteStore.Options("sometimes", 1, 1))
                 .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    /**
+     * Started, the store copies its log into the database file on a thread of its own: well below the 1,000 pages
+     * at which a commit would do it, the file takes the readings without another commit. Not started, it does not.
+     */
+    @Test
+    void copiesTheLogIntoTheDatabaseFileInTheBackgroundOnceStarted() throws Exception {
+        for (boolean started : new boolean[] {false, true}) {
+            Path db = dir.resolve("mesures-" + started + ".db");
+            try (var store = SqliteStore.open(db, SqliteStore.Options.DEFAULT)) {
+                List<Throwable> deaths = new ArrayList<>();
+                if (started) {
+                    store.start(deaths::add);
+                }
+                long before = Files.size(db);
+                var block = new ReadingBlock(5_000);
+                block.receivedAt(1_764_000_000_000L);
+                for (int i = 0; i < 5_000; i++) {
+                    block.add("capteur_" + (i % 50), 20.5, 1_764_000_000_000L + i);
+                }
+                store.write(List.of(block));
+                assertThat(Files.size(db.resolveSibling(db.getFileName() + "-wal"))).isGreaterThan(100_000);
+                if (started) {
+                    await().atMost(Duration.ofSeconds(10)).until(() -> Files.size(db) > before + 100_000);
+                } else {
+                    // Two checkpoint periods: long enough for a checkpoint that should not happen.
+                    Thread.sleep(2 * WalCheckpointer.PERIOD_MILLIS);
+                    assertThat(Files.size(db)).isEqualTo(before);
+                }
+                assertThat(deaths).isEmpty();
+            }
+            assertThat(rows(db)).hasSize(5_000);
+        }
     }
 }

@@ -1,0 +1,103 @@
+package fr.mesures.serveur.storage;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Copies SQLite's write-ahead log back into the database file on a thread and connection of its own, so that no
+ * commit waits for it. SQLite's automatic checkpoint runs inside the commit that takes the log past 1,000 pages,
+ * fsync of the database file included: at 10,000 sensors sending once a second, that made about one commit in ten
+ * wait more than 16 ms, and every reading queued behind it waited too (measured, docs/performance.md).
+ *
+ * <p>Every {@link #PERIOD_MILLIS} a passive checkpoint copies what it can without holding the writer back. SQLite
+ * can start the log over only at a commit that finds it wholly copied; under a flood the writer appends during
+ * every checkpoint, so the log would grow without end. Past {@link #RESTART_PAGES}, a restart checkpoint therefore
+ * holds the writer back while it copies what the passive one left (little: it just ran) and makes the next commit
+ * start the log over. Its connection waits at most {@link #BUSY_TIMEOUT_MILLIS} for a lock, far below the
+ * writer's, so a reader in a shell holding an old snapshot makes it give up, not the writer.
+ *
+ * <p>Thread: {@code serveur-checkpoint} owns the connection from {@link #start} to {@link #close}. A failed
+ * checkpoint is logged when the failure starts and tried again; an unexpected error kills the thread, which is
+ * reported to the callback given to {@link #start} (the server then stops, as for any of its threads).
+ */
+final class WalCheckpointer implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(WalCheckpointer.class);
+    static final long PERIOD_MILLIS = 200;
+    /** The writer's own automatic checkpoint, kept as a backstop: 64 MiB of log at SQLite's 4 KiB pages. */
+    static final int BACKSTOP_PAGES = 16_384;
+
+    private final Connection connection;
+    private final String database;
+    private final Thread thread;
+    private volatile boolean closing;
+    private Consumer<Throwable> onDeath;
+    private String failing;
+
+    WalCheckpointer(Connection connection, String database) {
+        this.connection = connection;
+        this.database = database;
+        this.thread = new Thread(this::run, "serveur-checkpoint");
+        thread.setDaemon(true);
+    }
+
+    /** Starts the thread; {@code onDeath} is called on it if it dies of something unexpected. */
+    void start(Consumer<Throwable> onDeath) {
+        this.onDeath = onDeath;
+        thread.start();
+    }
+
+    private void run() {
+        try {
+            while (!closing) {
+                TimeUnit.MILLISECONDS.sleep(PERIOD_MILLIS);
+                checkpoint();
+            }
+        } catch (InterruptedException e) {
+            // close()
+        } catch (Throwable e) {
+            if (!closing) {
+                onDeath.accept(e);
+            }
+        }
+    }
+
+    private void checkpoint() {
+        try (Statement statement = connection.createStatement();
+                ResultSet result = statement.executeQuery("PRAGMA wal_checkpoint(PASSIVE)")) {
+            result.next();
+            if (failing != null) {
+                log.info("checkpoints of {} work again", database);
+                failing = null;
+            }
+        } catch (SQLException e) {
+            if (!closing && !e.getMessage().equals(failing)) {
+                log.warn("checkpoint of {} failed: {}; commits go on, and checkpoint the log themselves past {} pages",
+                        database, e.getMessage(), BACKSTOP_PAGES);
+                failing = e.getMessage();
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        closing = true;
+        thread.interrupt();
+        try {
+            thread.join(TimeUnit.SECONDS.toMillis(10));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            connection.close();
+        } catch (SQLException e) {
+            log.debug("closing the checkpoint connection: {}", e.getMessage());
+        }
+    }
+}
