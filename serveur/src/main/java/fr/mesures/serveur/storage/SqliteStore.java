@@ -22,8 +22,8 @@ import org.sqlite.SQLiteDataSource;
  *
  * <p>Thread safety: only the pipeline's writer thread calls {@link #write}; the JDBC connection and statement are
  * confined to it. Once {@link #start started}, checkpoints run on a thread and connection of their own
- * ({@link WalCheckpointer}). Readers ({@code sqlite3} in a shell, backups) can open the file at the same time: WAL lets them
- * read while the writer writes.
+ * ({@link WalCheckpointer}). Readers ({@code sqlite3} in a shell, backups) can open the file at the same time: WAL
+ * lets them read while the writer writes.
  */
 public final class SqliteStore implements MesureStore {
 

@@ -4,6 +4,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -12,15 +13,13 @@ import org.slf4j.LoggerFactory;
 /**
  * Copies SQLite's write-ahead log back into the database file on a thread and connection of its own, so that no
  * commit waits for it. SQLite's automatic checkpoint runs inside the commit that takes the log past 1,000 pages,
- * fsync of the database file included: at 10,000 sensors sending once a second, that made about one commit in ten
- * wait more than 16 ms, and every reading queued behind it waited too (measured, docs/performance.md).
+ * fsync of the database file included: at 10,000 sensors sending once a second, 5 to 10 % of the batches waited more
+ * than 16 ms for their commit, behind those commits (measured, docs/performance.md).
  *
  * <p>Every {@link #PERIOD_MILLIS} a passive checkpoint copies what it can without holding the writer back. SQLite
- * can start the log over only at a commit that finds it wholly copied; under a flood the writer appends during
- * every checkpoint, so the log would grow without end. Past {@link #RESTART_PAGES}, a restart checkpoint therefore
- * holds the writer back while it copies what the passive one left (little: it just ran) and makes the next commit
- * start the log over. Its connection waits at most {@link #BUSY_TIMEOUT_MILLIS} for a lock, far below the
- * writer's, so a reader in a shell holding an old snapshot makes it give up, not the writer.
+ * starts the log over only at a commit that finds it wholly copied, which never happens while a flood appends during
+ * every checkpoint: the writer's own automatic checkpoint therefore stays, as a backstop, at {@link #BACKSTOP_PAGES}
+ * (it copies, at that commit, the little the passive ones left, and the log starts over).
  *
  * <p>Thread: {@code serveur-checkpoint} owns the connection from {@link #start} to {@link #close}. A failed
  * checkpoint is logged when the failure starts and tried again; an unexpected error kills the thread, which is
@@ -77,7 +76,7 @@ final class WalCheckpointer implements AutoCloseable {
                 failing = null;
             }
         } catch (SQLException e) {
-            if (!closing && !e.getMessage().equals(failing)) {
+            if (!closing && !Objects.equals(e.getMessage(), failing)) {
                 log.warn("checkpoint of {} failed: {}; commits go on, and checkpoint the log themselves past {} pages",
                         database, e.getMessage(), BACKSTOP_PAGES);
                 failing = e.getMessage();
