@@ -111,8 +111,13 @@ public final class SqliteStore implements MesureStore {
         try {
             try (Statement statement = connection.createStatement()) {
                 statement.execute("PRAGMA wal_autocheckpoint = " + WalCheckpointer.BACKSTOP_PAGES);
+                long pageBytes;
+                try (ResultSet pageSize = statement.executeQuery("PRAGMA page_size")) {
+                    pageSize.next();
+                    pageBytes = pageSize.getLong(1);
+                }
                 // A flood takes the log to about that size; once it starts over, it is cut back to it.
-                statement.execute("PRAGMA journal_size_limit = " + WalCheckpointer.BACKSTOP_PAGES * 4096L);
+                statement.execute("PRAGMA journal_size_limit = " + WalCheckpointer.BACKSTOP_PAGES * pageBytes);
             }
             checkpointer.start(onThreadDeath);
         } catch (SQLException e) {

@@ -29,7 +29,7 @@ final class WalCheckpointer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(WalCheckpointer.class);
     static final long PERIOD_MILLIS = 200;
-    /** The writer's own automatic checkpoint, kept as a backstop: 64 MiB of log at SQLite's 4 KiB pages. */
+    /** The writer's own automatic checkpoint, kept as a backstop: 64 MiB of log at SQLite's default 4 KiB pages. */
     static final int BACKSTOP_PAGES = 16_384;
 
     private final Connection connection;
